@@ -1,0 +1,209 @@
+/**
+ * AnonMap: shared memory with no name, handed to other processes by handle
+ * string or by inheritance (NSPR's anonymous file map).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { ShmError, outOfRange } from './errors.js';
+import { formatHandle, parseHandle } from './handle.js';
+import { MappedFile } from './mapped-file.js';
+import { native, type NativeFile } from './native.js';
+import { boolean, integerIn, options, string } from './validate.js';
+import type { MapView } from './views.js';
+
+/** Largest map: the user address space of x86-64 and arm64 Linux (128 TiB). */
+export const MAX_MAP_SIZE = 2 ** 47;
+/** Largest single view: Node 20's limit on a Uint8Array (4 GiB), less a page. */
+export const MAX_VIEW_LENGTH = 2 ** 32 - 65536;
+const MAX_PID = 0x7fffffff;
+const DEFAULT_IMPORT_TIMEOUT_MS = 5000;
+
+export interface AnonMapOptions {
+  /**
+   * Directory for the backing file where the kernel refuses memfd (or
+   * ELECTRON_SHM_DISABLE_MEMFD=1 asks not to use it). The file is created
+   * with mode 0600 and unlinked at once. Default: /dev/shm, else the OS
+   * temporary directory.
+   */
+  dir?: string;
+}
+
+export interface MapOptions {
+  /** Map read-only. Default: true for a read-only map, false otherwise. */
+  readOnly?: boolean;
+}
+
+export interface ExportOptions {
+  /**
+   * The importer gets memory it can only read, enforced by the kernel. The
+   * first read-only export seals the memory: from then on nobody, this
+   * process included, can make a new writable mapping of it. Map what you
+   * need writable before.
+   */
+  readOnly?: boolean;
+  /** The first successful import uses the handle up. */
+  once?: boolean;
+  /** Only the process with this pid may import. */
+  pid?: number;
+}
+
+export interface ImportOptions {
+  /** How long to wait for the exporting process to answer. Default 5000. */
+  timeoutMs?: number;
+}
+
+function defaultDir(): string {
+  return fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
+}
+
+export class AnonMap extends MappedFile {
+  readonly #handles = new Map<string, bigint>();
+
+  /** @internal */
+  constructor(file: NativeFile, size: number, readOnly: boolean) {
+    super(file, size, readOnly);
+  }
+
+  /**
+   * Creates `size` bytes of zeroed shared memory that no other process can
+   * reach until this one hands it over.
+   */
+  static create(size: number, mapOptions?: AnonMapOptions): AnonMap {
+    integerIn('size', size, 1, MAX_MAP_SIZE);
+    const { dir = defaultDir() } = options('options', mapOptions, ['dir']);
+    const allowMemfd = process.env.ELECTRON_SHM_DISABLE_MEMFD !== '1';
+    const file = native().createAnonymousFile(size, string('options.dir', dir), allowMemfd);
+    return new AnonMap(file, size, false);
+  }
+
+  protected get kind(): string {
+    return 'map';
+  }
+
+  /** 'memfd' (sealable, no name ever), or 'file' (an unlinked file in `dir`). */
+  get backing(): 'memfd' | 'file' {
+    return this.nativeFile().describe().sealable || this.sealed ? 'memfd' : 'file';
+  }
+
+  /** True once a read-only export sealed the memory against new writable mappings. */
+  get sealed(): boolean {
+    return this.nativeFile().describe().writeSealed;
+  }
+
+  /**
+   * Maps `length` bytes from `offset` (a multiple of the page size) into this
+   * process and returns the view. A map can have many views at once.
+   */
+  map(offset = 0, length = this.size - offset, mapOptions?: MapOptions): MapView {
+    const page = native().pageSize();
+    integerIn('offset', offset, 0, this.size - 1);
+    if (offset % page !== 0) throw outOfRange('offset', `a multiple of the page size (${page})`, offset);
+    integerIn('length', length, 1, Math.min(this.size - offset, MAX_VIEW_LENGTH));
+    const readOnly = boolean('options.readOnly', options('options', mapOptions, ['readOnly']).readOnly, this.readOnly);
+    this.nativeFile();
+    if (!readOnly && !this.readOnly && this.sealed) {
+      throw new ShmError(
+        'EACCES',
+        'The map was sealed by a read-only export: no new writable mapping of it can be made. Map it writable before exporting read-only, or map it with { readOnly: true }',
+      );
+    }
+    return this.mapRange(offset, length, readOnly);
+  }
+
+  /**
+   * A handle string that lets another process of this user import the map
+   * with importHandle(), while this map is open and the handle not revoked.
+   */
+  exportHandle(exportOptions?: ExportOptions): string {
+    const given = options('options', exportOptions, ['readOnly', 'once', 'pid']);
+    const readOnly = boolean('options.readOnly', given.readOnly, false);
+    const once = boolean('options.once', given.once, false);
+    const pid = given.pid === undefined ? 0 : integerIn('options.pid', given.pid, 1, MAX_PID);
+    const file = this.nativeFile();
+    if (!readOnly && this.readOnly) {
+      throw new ShmError('EACCES', 'A read-only map can only be exported read-only');
+    }
+    if (!readOnly && this.sealed) {
+      throw new ShmError('EACCES', 'The map was sealed by a read-only export: it can only be exported read-only now');
+    }
+    const ticket = readOnly ? this.#exportReadOnly(once, pid) : native().exportFile(file, once, pid);
+    const handle = formatHandle({ pid: ticket.pid, broker: ticket.nonce, id: ticket.id, size: this.size, readOnly, secret: ticket.secret });
+    this.#handles.set(handle, ticket.id);
+    return handle;
+  }
+
+  #exportReadOnly(once: boolean, pid: number) {
+    const readOnlyFile = this.openReadOnlyFile();
+    try {
+      return native().exportFile(readOnlyFile, once, pid);
+    } finally {
+      readOnlyFile.close();
+    }
+  }
+
+  /**
+   * @internal A new read-only descriptor of the memory, after sealing it
+   * against new writable mappings: what a read-only importer or child gets.
+   */
+  openReadOnlyFile(): NativeFile {
+    const file = this.nativeFile();
+    const description = file.describe();
+    if (!description.writeSealed) {
+      if (!description.sealable) {
+        throw new ShmError('ENOTSUP', 'Read-only sharing needs memfd sealing, and this map is backed by a file');
+      }
+      file.sealFutureWrites();
+    }
+    return file.reopenReadOnly();
+  }
+
+  /** @internal The descriptor, for handing down at spawn. */
+  get descriptor(): number {
+    return this.nativeFile().fd;
+  }
+
+  /**
+   * Ends a handle this map exported: importing it fails with
+   * ERR_HANDLE_REVOKED from then on. Returns false if it had already ended
+   * (revoked, or used up by a `once` import). Maps already imported with it
+   * stay valid.
+   */
+  revokeHandle(handle: string): boolean {
+    parseHandle(handle);
+    const id = this.#handles.get(handle);
+    if (id === undefined) throw new ShmError('ERR_HANDLE_INVALID', 'The handle was not exported by this map');
+    return native().revokeExport(id);
+  }
+
+  /** Revokes every handle, unmaps every view and closes the map. */
+  override close(): void {
+    if (this.closed) return;
+    for (const id of this.#handles.values()) native().revokeExport(id);
+    super.close();
+  }
+}
+
+/**
+ * Maps the memory of a handle string from another process (or this one).
+ * The result is an AnonMap of the handle's size; `readOnly` when the handle
+ * was exported read-only.
+ */
+export function importHandle(handle: string, importOptions?: ImportOptions): AnonMap {
+  const fields = parseHandle(handle);
+  const { timeoutMs = DEFAULT_IMPORT_TIMEOUT_MS } = options('options', importOptions, ['timeoutMs']);
+  integerIn('options.timeoutMs', timeoutMs, 1, 600_000);
+  const file = native().fetchExport(fields.pid, fields.broker, fields.id, fields.secret, timeoutMs as number);
+  try {
+    const got = file.describe();
+    if (got.size !== fields.size) {
+      throw new ShmError('ERR_HANDLE_INVALID', `The handle says ${fields.size} bytes but the memory has ${got.size}`);
+    }
+    if (got.readOnly !== fields.readOnly || (fields.readOnly && !got.writeSealed)) {
+      throw new ShmError('ERR_HANDLE_INVALID', `The handle's access mode does not match the memory received`);
+    }
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+  return new AnonMap(file, fields.size, fields.readOnly);
+}

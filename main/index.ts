@@ -1,0 +1,14 @@
+/**
+ * electron-shm: zero-copy shared memory between the processes of Electron
+ * and Node.js applications. Load it in the main process or a utility
+ * process, never in a renderer.
+ */
+export { AnonMap, importHandle, MAX_MAP_SIZE, MAX_VIEW_LENGTH } from './anon-map.js';
+export type { AnonMapOptions, ExportOptions, ImportOptions, MapOptions } from './anon-map.js';
+export { ShmError } from './errors.js';
+export type { ShmErrorCode } from './errors.js';
+export { inheritedMap, spawnWithMaps, INHERITED_MAPS_ENV } from './inherit.js';
+export type { InheritedMapSpec, SpawnWithMapsOptions } from './inherit.js';
+export { SharedMemory } from './shared-memory.js';
+export type { Attachment, AttachOptions, OpenOptions } from './shared-memory.js';
+export { MapView } from './views.js';

@@ -1,0 +1,122 @@
+/**
+ * The inheritance protocol (NSPR's PR_ProcessAttrSetInheritableFileMap and
+ * PR_GetInheritedFileMap): a Node child process receives maps as extra
+ * descriptors at spawn and finds each by name.
+ */
+import { spawn, type ChildProcess, type SpawnOptions, type StdioOptions } from 'node:child_process';
+import { AnonMap } from './anon-map.js';
+import { ShmError, invalidType } from './errors.js';
+import { native, type NativeFile } from './native.js';
+import { stringMatching } from './validate.js';
+
+/** The environment variable that tells a child which descriptor is which map. */
+export const INHERITED_MAPS_ENV = 'ELECTRON_SHM_INHERITED_MAPS';
+
+const MAP_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const MAP_NAME_WORDS = '1 to 64 letters, digits, "_", "." or "-"';
+
+/** A map to hand down, writable unless `readOnly` (enforced by the kernel). */
+export type InheritedMapSpec = AnonMap | { map: AnonMap; readOnly?: boolean };
+
+export interface SpawnWithMapsOptions extends SpawnOptions {
+  /** The maps the child receives, by the names it will ask for. */
+  maps: Record<string, InheritedMapSpec>;
+}
+
+function normalizeStdio(stdio: StdioOptions | undefined): unknown[] {
+  if (stdio === undefined) return ['pipe', 'pipe', 'pipe'];
+  if (typeof stdio === 'string') return [stdio, stdio, stdio];
+  return [...stdio];
+}
+
+/**
+ * spawn(command, args, options) with `options.maps` handed to the child,
+ * which gets each with inheritedMap(name). Other options are spawn's.
+ */
+export function spawnWithMaps(command: string, args: readonly string[], spawnOptions: SpawnWithMapsOptions): ChildProcess {
+  if (typeof spawnOptions !== 'object' || spawnOptions === null) throw invalidType('options', 'an object with maps', spawnOptions);
+  const { maps, ...rest } = spawnOptions;
+  if (typeof maps !== 'object' || maps === null) throw invalidType('options.maps', 'an object of AnonMaps by name', maps);
+
+  const stdio = normalizeStdio(rest.stdio);
+  const entries: string[] = [];
+  const temporary: NativeFile[] = [];
+  try {
+    for (const [name, spec] of Object.entries(maps)) {
+      stringMatching('options.maps name', name, MAP_NAME, MAP_NAME_WORDS);
+      const map = spec instanceof AnonMap ? spec : spec?.map;
+      if (!(map instanceof AnonMap)) throw invalidType(`options.maps.${name}`, 'an AnonMap or { map, readOnly }', spec);
+      const readOnly = map.readOnly || (!(spec instanceof AnonMap) && spec.readOnly === true);
+      let fd = map.descriptor;
+      if (readOnly) {
+        const file = map.openReadOnlyFile();
+        temporary.push(file);
+        fd = file.fd;
+      }
+      entries.push(`${name}=${stdio.length}:${readOnly ? 'ro' : 'rw'}:${map.size}`);
+      stdio.push(fd);
+    }
+    const env = { ...(rest.env ?? process.env), [INHERITED_MAPS_ENV]: entries.join(',') };
+    return spawn(command, args, { ...rest, stdio: stdio as StdioOptions, env });
+  } finally {
+    // spawn has duplicated them into the child by the time it returns.
+    for (const file of temporary) file.close();
+  }
+}
+
+interface InheritedEntry {
+  fd: number;
+  readOnly: boolean;
+  size: number;
+}
+
+let inherited: Map<string, InheritedEntry> | undefined;
+const adopted = new Map<string, AnonMap>();
+
+function readInherited(): Map<string, InheritedEntry> {
+  if (inherited !== undefined) return inherited;
+  inherited = new Map();
+  const text = process.env[INHERITED_MAPS_ENV];
+  for (const item of text ? text.split(',') : []) {
+    const match = /^([A-Za-z0-9_.-]{1,64})=([0-9]{1,6}):(rw|ro):([0-9]{1,16})$/.exec(item);
+    if (match === null) throw new ShmError('EINVAL', `${INHERITED_MAPS_ENV} is malformed at "${item}"`);
+    inherited.set(match[1]!, { fd: Number(match[2]), readOnly: match[3] === 'ro', size: Number(match[4]) });
+  }
+  // Grandchildren inherit neither the list nor (once adopted) the descriptors.
+  delete process.env[INHERITED_MAPS_ENV];
+  return inherited;
+}
+
+/**
+ * In a child started by spawnWithMaps: the map the parent passed under
+ * `name`. Asking again returns the same AnonMap while it is open.
+ */
+export function inheritedMap(name: string): AnonMap {
+  stringMatching('name', name, MAP_NAME, MAP_NAME_WORDS);
+  const existing = adopted.get(name);
+  if (existing !== undefined) {
+    if (existing.closed) throw new ShmError('ERR_CLOSED', `The inherited map "${name}" was closed`);
+    return existing;
+  }
+  const entry = readInherited().get(name);
+  if (entry === undefined) {
+    const names = [...readInherited().keys()];
+    throw new ShmError(
+      'ENOENT',
+      `No map named "${name}" was inherited` + (names.length ? ` (inherited: ${names.join(', ')})` : ' (this process inherited none)'),
+    );
+  }
+  const file = native().adoptInherited(entry.fd);
+  try {
+    const got = file.describe();
+    if (got.size !== entry.size || got.readOnly !== entry.readOnly) {
+      throw new ShmError('EINVAL', `Descriptor ${entry.fd} is not the map "${name}" the parent passed`);
+    }
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+  const map = new AnonMap(file, entry.size, entry.readOnly);
+  adopted.set(name, map);
+  return map;
+}

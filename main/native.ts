@@ -1,0 +1,111 @@
+/**
+ * Loads the native addon, once, in a process allowed to have it, and gives
+ * its functions types. Nothing else in main/ touches `require` of the addon.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ShmError } from './errors.js';
+
+export interface FileDescription {
+  size: number;
+  readOnly: boolean;
+  writeSealed: boolean;
+  sealable: boolean;
+}
+
+/** One open descriptor of shared memory (native/binding/file_wrap.h). */
+export interface NativeFile {
+  readonly fd: number;
+  describe(): FileDescription;
+  sealFutureWrites(): void;
+  reopenReadOnly(): NativeFile;
+  map(offset: number, length: number, readOnly: boolean): NativeMapping;
+  close(): void;
+}
+
+/** Shared pages inside a V8-owned ArrayBuffer (native/binding/mapping_js.h). */
+export interface NativeMapping {
+  readonly bytes: Uint8Array;
+  unmap(): void;
+  lock(): void;
+  unlock(): void;
+}
+
+export interface ExportTicket {
+  pid: number;
+  nonce: string;
+  id: bigint;
+  secret: string;
+}
+
+export interface Addon {
+  setErrorClass(errorClass: typeof ShmError): void;
+  pageSize(): number;
+  createAnonymousFile(size: number, dir: string, allowMemfd: boolean): NativeFile;
+  openNamed(name: string, size: number, create: boolean, exclusive: boolean, mode: number, readOnly: boolean): { file: NativeFile; created: boolean };
+  unlinkNamed(name: string): void;
+  adoptInherited(fd: number): NativeFile;
+  exportFile(file: NativeFile, once: boolean, pid: number): ExportTicket;
+  revokeExport(id: bigint): boolean;
+  fetchExport(pid: number, nonce: string, id: bigint, secret: string, timeoutMs: number): NativeFile;
+  brokerState(): { running: boolean; liveExports: number };
+}
+
+const ADDON_FILE = 'electron_shm.node';
+
+function refuseRenderer(): void {
+  // Electron sets process.type: 'browser' (main), 'utility', 'renderer', and
+  // 'worker' for a web worker of a renderer.
+  const type = (process as { type?: string }).type;
+  if (type === 'renderer' || type === 'worker') {
+    throw new ShmError(
+      'ERR_RENDERER_PROCESS',
+      `electron-shm cannot be loaded in an Electron ${type} process. Its native module belongs in the main ` +
+        'process or in a utility process (utilityProcess.fork). Give the page what it needs through a preload ' +
+        'script and contextBridge, from the main process.',
+    );
+  }
+}
+
+/** The package root holds build/Release; this file is in main/ or dist/main/. */
+function findAddon(): string {
+  const candidates = [
+    path.join(__dirname, '..', 'build', 'Release', ADDON_FILE),
+    path.join(__dirname, '..', '..', 'build', 'Release', ADDON_FILE),
+  ];
+  const found = candidates.find((candidate) => fs.existsSync(candidate));
+  if (found === undefined) {
+    throw new Error(
+      `electron-shm's native module was not found (looked for ${candidates.join(' and ')}).\n` +
+        'Possible solutions:\n' +
+        '- Build it: run `npm rebuild electron-shm` (or `npm run build` in its repository); it needs cmake and a C++17 compiler.\n' +
+        '- electron-shm supports Linux only; on other systems there is nothing to build.',
+    );
+  }
+  return found;
+}
+
+let addon: Addon | undefined;
+
+export function native(): Addon {
+  if (addon === undefined) {
+    refuseRenderer();
+    const file = findAddon();
+    try {
+      addon = require(file) as Addon;
+    } catch (error) {
+      throw new Error(
+        `electron-shm's native module at ${file} failed to load: ${(error as Error).message}\n` +
+          'Possible solutions:\n' +
+          '- Rebuild it for this machine: `npm rebuild electron-shm`.\n' +
+          '- It is a Node-API 8 module: it needs Node.js 20 or later, or Electron 21 or later.',
+        { cause: error },
+      );
+    }
+    addon.setErrorClass(ShmError);
+  }
+  return addon;
+}
+
+// Loading the module in a renderer fails at once, not at the first call.
+refuseRenderer();

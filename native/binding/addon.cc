@@ -1,0 +1,58 @@
+// The addon's entry point: registers the binding's classes and functions and
+// nothing else. Each file of binding/ converts arguments, calls the core and
+// converts results and errors; policy lives in the core or in TypeScript.
+#include <napi.h>
+
+#include "binding/addon_data.h"
+#include "binding/broker_js.h"
+#include "binding/errors_js.h"
+#include "binding/file_wrap.h"
+#include "binding/mapping_js.h"
+#include "binding/open_js.h"
+#include "core/mapping.h"
+
+namespace eshm {
+
+AddonData& Data(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }
+
+namespace {
+
+Napi::Value PageSizeJs(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(PageSize()));
+}
+
+void OnEnvironmentEnd(napi_env raw) {
+  Napi::Env env(raw);
+  Napi::HandleScope scope(env);
+  RevokeAllExports(env);
+  RestoreAllMappings(env);
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData;
+  env.SetInstanceData<AddonData>(data);
+  data->file_class = Napi::Persistent(SharedFile::DefineClass(env));
+  data->mapping_class = Napi::Persistent(Mapping::DefineClass(env));
+  env.AddCleanupHook(OnEnvironmentEnd, static_cast<napi_env>(env));
+
+  exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env));
+  exports.Set("pageSize", Napi::Function::New<PageSizeJs>(env));
+  exports.Set("createAnonymousFile", Napi::Function::New<CreateAnonymousFile>(env));
+  exports.Set("openNamed", Napi::Function::New<OpenNamed>(env));
+  exports.Set("unlinkNamed", Napi::Function::New<UnlinkNamed>(env));
+  exports.Set("adoptInherited", Napi::Function::New<AdoptInherited>(env));
+  exports.Set("exportFile", Napi::Function::New<ExportFile>(env));
+  exports.Set("revokeExport", Napi::Function::New<RevokeExport>(env));
+  exports.Set("fetchExport", Napi::Function::New<FetchExport>(env));
+  exports.Set("brokerState", Napi::Function::New<BrokerState>(env));
+  return exports;
+}
+
+}  // namespace
+}  // namespace eshm
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  return eshm::Init(env, exports);
+}
+
+NODE_API_MODULE(electron_shm, InitAddon)

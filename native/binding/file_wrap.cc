@@ -1,0 +1,78 @@
+#include "binding/file_wrap.h"
+
+#include "binding/addon_data.h"
+#include "binding/convert.h"
+#include "binding/errors_js.h"
+#include "binding/mapping_js.h"
+#include "core/shared_file.h"
+
+namespace eshm {
+
+Napi::Function SharedFile::DefineClass(Napi::Env env) {
+  return ObjectWrap<SharedFile>::DefineClass(
+      env, "SharedFile",
+      {
+          InstanceAccessor<&SharedFile::GetFd>("fd"),
+          InstanceMethod<&SharedFile::Describe>("describe"),
+          InstanceMethod<&SharedFile::SealFutureWrites>("sealFutureWrites"),
+          InstanceMethod<&SharedFile::ReopenReadOnly>("reopenReadOnly"),
+          InstanceMethod<&SharedFile::Map>("map"),
+          InstanceMethod<&SharedFile::Close>("close"),
+      });
+}
+
+Napi::Object SharedFile::Wrap(Napi::Env env, UniqueFd fd) {
+  Napi::Object object = Data(env).file_class.New({});
+  Unwrap(object)->fd_ = std::move(fd);
+  return object;
+}
+
+SharedFile::SharedFile(const Napi::CallbackInfo& info) : ObjectWrap<SharedFile>(info) {}
+
+int SharedFile::Fd(Napi::Env env) const {
+  if (!fd_.valid()) ThrowStatus(env, Status::Own("ERR_CLOSED", "the shared memory is closed"));
+  return fd_.get();
+}
+
+Napi::Value SharedFile::GetFd(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), Fd(info.Env()));
+}
+
+Napi::Value SharedFile::Describe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  FileInfo file;
+  Status s = DescribeFile(Fd(env), &file);
+  if (!s.ok()) ThrowStatus(env, s);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("size", Napi::Number::New(env, static_cast<double>(file.size)));
+  out.Set("readOnly", Napi::Boolean::New(env, file.read_only));
+  out.Set("writeSealed", Napi::Boolean::New(env, file.write_sealed));
+  out.Set("sealable", Napi::Boolean::New(env, file.sealable));
+  return out;
+}
+
+Napi::Value SharedFile::SealFutureWrites(const Napi::CallbackInfo& info) {
+  Status s = eshm::SealFutureWrites(Fd(info.Env()));
+  if (!s.ok()) ThrowStatus(info.Env(), s);
+  return info.Env().Undefined();
+}
+
+Napi::Value SharedFile::ReopenReadOnly(const Napi::CallbackInfo& info) {
+  UniqueFd ro;
+  Status s = eshm::ReopenReadOnly(Fd(info.Env()), &ro);
+  if (!s.ok()) ThrowStatus(info.Env(), s);
+  return Wrap(info.Env(), std::move(ro));
+}
+
+// map(offset, length, readOnly) -> Mapping
+Napi::Value SharedFile::Map(const Napi::CallbackInfo& info) {
+  return CreateMapping(info.Env(), Fd(info.Env()), ToU64(info[0]), ToU64(info[1]),
+                       ToBool(info[2]));
+}
+
+Napi::Value SharedFile::Close(const Napi::CallbackInfo& info) {
+  fd_.reset();
+  return info.Env().Undefined();
+}
+
+}  // namespace eshm

@@ -1,0 +1,43 @@
+// Zero-copy views: shared pages placed inside a V8-owned ArrayBuffer.
+//
+// An ArrayBuffer over foreign memory is refused by Electron's V8 memory
+// cage, so the view's ArrayBuffer is an ordinary one that V8 allocated, and
+// the shared pages are mapped over its page-aligned interior (MAP_FIXED).
+// The rule that keeps this safe: V8 may free that ArrayBuffer only after its
+// pages are private again. See docs/zero-copy-views.md.
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+
+namespace eshm {
+
+// Maps [offset, offset + length) of fd and returns a Mapping object whose
+// `bytes` is a Uint8Array over exactly those shared bytes.
+Napi::Value CreateMapping(Napi::Env env, int fd, uint64_t offset, uint64_t length,
+                          bool read_only);
+
+class Mapping : public Napi::ObjectWrap<Mapping> {
+ public:
+  static Napi::Function DefineClass(Napi::Env env);
+  explicit Mapping(const Napi::CallbackInfo& info);
+
+ private:
+  Napi::Value Unmap(const Napi::CallbackInfo& info);
+  Napi::Value Lock(const Napi::CallbackInfo& info);
+  Napi::Value Unlock(const Napi::CallbackInfo& info);
+
+  // Key of this mapping's record in AddonData::mappings; 0 once unmapped.
+  // The record, not this object, owns the pages: if this object is collected
+  // while still mapped, the record keeps the ArrayBuffer alive until the
+  // environment ends.
+  uint64_t id_ = 0;
+  friend Napi::Value CreateMapping(Napi::Env, int, uint64_t, uint64_t, bool);
+};
+
+// Makes every remaining mapping of this environment private again. Runs as
+// an environment cleanup hook, before V8 frees any ArrayBuffer.
+void RestoreAllMappings(Napi::Env env);
+
+}  // namespace eshm

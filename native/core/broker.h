@@ -1,0 +1,58 @@
+// Handing shared memory to a process that inherited nothing: the exporting
+// process runs a broker thread on a Unix socket in Linux's abstract
+// namespace; an importer connects, presents the export's id and 128-bit
+// secret, and receives the descriptor with SCM_RIGHTS (design.md, decision 2).
+// Linux implementation in broker_linux.cc.
+#pragma once
+
+#include <sys/types.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "core/status.h"
+#include "core/unique_fd.h"
+
+namespace eshm {
+
+using Secret = std::array<uint8_t, 16>;
+
+struct ExportPolicy {
+  bool once = false;  // the first successful import revokes the export
+  pid_t pid = 0;      // only this process may import; 0 for any of our uid
+};
+
+// What an importer needs to reach one export.
+struct ExportTicket {
+  pid_t broker_pid = 0;  // the exporting process
+  std::string nonce;     // 16 hex digits naming its broker's socket
+  uint64_t id = 0;
+  Secret secret{};
+};
+
+// Offers the memory behind `fd` for import; the broker keeps a duplicate of
+// the descriptor until the export is revoked or used up. Starts the broker
+// thread when it is not running.
+Status Export(int fd, const ExportPolicy& policy, ExportTicket* out);
+
+// Ends an export: later imports of it fail with ERR_HANDLE_REVOKED. Returns
+// false if it had already ended. Stops the broker thread, and waits for it,
+// when no export is left.
+bool Revoke(uint64_t id);
+
+// How many exports are live, and whether the broker thread runs.
+size_t LiveExports();
+bool BrokerRunning();
+
+struct Received {
+  UniqueFd fd;
+};
+
+// Asks the broker named by `ticket` for its memory; waits at most
+// `timeout_ms`. Errors: ERR_HANDLE_REVOKED (ended, used up, or the exporter
+// is gone), ERR_HANDLE_INVALID (no such export or a wrong secret), EACCES (a
+// process of another uid, or not the pid the export is bound to).
+Status Fetch(const ExportTicket& ticket, int timeout_ms, Received* out);
+
+}  // namespace eshm

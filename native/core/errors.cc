@@ -1,0 +1,44 @@
+#include "core/status.h"
+
+#include <cstring>
+#include <utility>
+
+namespace eshm {
+
+Status Status::Sys(const char* syscall, int err, std::string detail) {
+  Status s;
+  s.err = err;
+  s.syscall = syscall;
+  s.detail = std::move(detail);
+  return s;
+}
+
+Status Status::Own(const char* code, std::string detail) {
+  Status s;
+  s.code = code;
+  s.detail = std::move(detail);
+  return s;
+}
+
+std::string ErrnoName(int err) {
+  const char* name = strerrorname_np(err);
+  return name ? name : "E" + std::to_string(err);
+}
+
+std::string Status::CodeName() const {
+  if (*code != '\0') return code;
+  return ErrnoName(err);
+}
+
+std::string Status::Message() const {
+  std::string message;
+  if (*syscall != '\0') {
+    message = std::string(syscall) + " failed: " + std::strerror(err) + " (" + ErrnoName(err) + ")";
+    if (!detail.empty()) message += ": " + detail;
+  } else {
+    message = detail;
+  }
+  return message;
+}
+
+}  // namespace eshm

@@ -1,0 +1,71 @@
+#include "core/named_shm.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace eshm {
+namespace {
+
+int AccessFlags(const NamedOpenOptions& options) {
+  return (options.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+}
+
+// Gives a segment this process just created its size and its exact mode.
+Status Initialize(int fd, uint64_t size, unsigned mode) {
+  // shm_open applied the umask to the mode; the caller asked for this one.
+  if (fchmod(fd, mode) != 0) return Status::Sys("fchmod");
+  if (ftruncate(fd, static_cast<off_t>(size)) != 0) return Status::Sys("ftruncate");
+  return Status::Ok();
+}
+
+Status CheckSize(int fd, uint64_t size, const std::string& name) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return Status::Sys("fstat");
+  if (static_cast<uint64_t>(st.st_size) != size) {
+    return Status::Own("ERR_SIZE_MISMATCH",
+                       "shared memory " + name + " exists with " + std::to_string(st.st_size) +
+                           " bytes, not the " + std::to_string(size) + " asked for");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status OpenNamed(const std::string& name, uint64_t size, const NamedOpenOptions& options,
+                 NamedSegment* out) {
+  if (options.create) {
+    // Try to create first, so that we know whether this call created it and
+    // so owns its initialization (and its removal if that fails).
+    UniqueFd fd(shm_open(name.c_str(), AccessFlags(options) | O_CREAT | O_EXCL, options.mode));
+    if (fd.valid()) {
+      Status s = options.read_only ? Status::Sys("ftruncate", EINVAL, "a segment being created cannot be read-only")
+                                   : Initialize(fd.get(), size, options.mode);
+      if (!s.ok()) {
+        shm_unlink(name.c_str());
+        return s;
+      }
+      out->fd = std::move(fd);
+      out->size = size;
+      out->created = true;
+      return Status::Ok();
+    }
+    if (errno != EEXIST || options.exclusive) return Status::Sys("shm_open", errno, name);
+  }
+  UniqueFd fd(shm_open(name.c_str(), AccessFlags(options), 0));
+  if (!fd.valid()) return Status::Sys("shm_open", errno, name);
+  Status s = CheckSize(fd.get(), size, name);
+  if (!s.ok()) return s;
+  out->fd = std::move(fd);
+  out->size = size;
+  out->created = false;
+  return Status::Ok();
+}
+
+Status UnlinkNamed(const std::string& name) {
+  if (shm_unlink(name.c_str()) != 0) return Status::Sys("shm_unlink", errno, name);
+  return Status::Ok();
+}
+
+}  // namespace eshm
