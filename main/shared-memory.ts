@@ -4,6 +4,7 @@
  * PR_CloseSharedMemory / PR_DeleteSharedMemory.
  */
 import { MAX_MAP_SIZE, MAX_VIEW_LENGTH } from './anon-map.js';
+import { invalidValue } from './errors.js';
 import { MappedFile } from './mapped-file.js';
 import { native, type NativeFile } from './native.js';
 import { boolean, integerIn, options, stringMatching } from './validate.js';
@@ -65,7 +66,7 @@ export class SharedMemory extends MappedFile {
     const mode = given.mode === undefined ? 0o600 : integerIn('options.mode', given.mode, 0, 0o777);
     if (create && readOnly) {
       // A segment has to be written to be given its size.
-      throw Object.assign(new TypeError('options.create and options.readOnly cannot both be true'), { code: 'ERR_INVALID_ARG_VALUE' });
+      throw invalidValue('options.readOnly', 'false when options.create is true', true);
     }
     const { file, created } = native().openNamed(shmName, size, create, exclusive, mode, readOnly);
     return new SharedMemory(shmName, file, size, created, readOnly);

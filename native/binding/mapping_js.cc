@@ -49,7 +49,13 @@ Napi::Value CreateMapping(Napi::Env env, int fd, uint64_t offset, uint64_t lengt
   const uint64_t span = RoundUpToPage(length);
   // One spare page, so that a page-aligned run of `span` bytes fits inside
   // wherever the allocator puts the buffer.
-  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, static_cast<size_t>(span + page));
+  Napi::ArrayBuffer buffer;
+  try {
+    buffer = Napi::ArrayBuffer::New(env, static_cast<size_t>(span + page));
+  } catch (const Napi::Error&) {
+    ThrowStatus(env, Status::Own("ENOMEM", "V8 could not allocate a buffer of " +
+                                               std::to_string(span + page) + " bytes for the view"));
+  }
   auto base = reinterpret_cast<uintptr_t>(buffer.Data());
   uintptr_t aligned = (base + page - 1) / page * page;
   void* addr = reinterpret_cast<void*>(aligned);

@@ -1,0 +1,95 @@
+/**
+ * Shared by the Node tests: running real child processes, naming test
+ * segments so leftovers are recognizable, and checking error codes.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const FIXTURES = path.join(__dirname, 'fixtures');
+
+/** Every named segment a test makes starts with this; scripts/test-all.sh checks none is left. */
+export const TEST_PREFIX = 'eshm-test-';
+
+let counter = 0;
+export function uniqueName(tag: string): string {
+  counter += 1;
+  return `${TEST_PREFIX}${process.pid}-${counter}-${tag}`;
+}
+
+export interface ChildResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Node with tsx, so fixtures can be TypeScript. */
+export function nodeArgs(fixture: string, args: readonly string[] = []): string[] {
+  return ['--import', 'tsx', path.join(FIXTURES, fixture), ...args];
+}
+
+/**
+ * Starts a fixture the way Electron starts a utility process: no inherited
+ * descriptor but stdin/stdout/stderr and the IPC channel.
+ */
+export function startFixture(fixture: string, args: readonly string[] = [], options: SpawnOptions = {}): ChildProcess {
+  return spawn(process.execPath, nodeArgs(fixture, args), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], ...options });
+}
+
+/** Waits for a child to end and collects what it printed. */
+export function finished(child: ChildProcess, timeoutMs = 20_000): Promise<ChildResult> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`child ${child.pid} did not finish in ${timeoutMs} ms; stderr: ${stderr}`));
+    }, timeoutMs);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+export async function runFixture(fixture: string, args: readonly string[] = [], options: SpawnOptions = {}): Promise<ChildResult> {
+  return finished(startFixture(fixture, args, options));
+}
+
+/** The last line of a child's stdout, parsed as JSON: fixtures report that way. */
+export function report<T = Record<string, unknown>>(result: ChildResult): T {
+  const lines = result.stdout.trim().split('\n');
+  try {
+    return JSON.parse(lines[lines.length - 1] ?? '') as T;
+  } catch {
+    throw new Error(`child printed no JSON report (code ${result.code}, signal ${result.signal})\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+  }
+}
+
+/** Asserts that fn throws an error whose `code` is `code` (and, if given, of class `type`). */
+export function throwsCode(fn: () => unknown, code: string, type?: new (...args: never[]) => Error): void {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof Error, `expected an Error, got ${String(error)}`);
+    assert.equal((error as { code?: string }).code, code, `wrong code; message: ${error.message}`);
+    if (type !== undefined) assert.ok(error instanceof type, `expected a ${type.name}, got ${error.constructor.name}`);
+    return true;
+  });
+}
+
+export function openFdCount(): number {
+  return fs.readdirSync('/proc/self/fd').length;
+}
+
+export function mappingLines(): string[] {
+  return fs.readFileSync('/proc/self/maps', 'utf8').trim().split('\n');
+}
+
+/** Lines of /proc/self/maps that map memfd or file memory of ours. */
+export function sharedMappings(): string[] {
+  return mappingLines().filter((line) => line.includes('memfd:electron-shm') || line.includes('electron-shm-anon-') || line.includes(`/dev/shm/${TEST_PREFIX}`));
+}
