@@ -62,7 +62,7 @@ describe('AnonMap.map and views', () => {
       const view = map.map();
       view.bytes[0] = 5;
       const received = new Promise<Uint8Array>((resolve) => port2.once('message', resolve));
-      port1.postMessage(view.bytes, [view.bytes.buffer]);
+      port1.postMessage(view.bytes, [view.bytes.buffer as ArrayBuffer]);
       const copy = await received;
       // Cloned, not moved: our view still owns its shared pages.
       assert.equal(view.length, PAGE);

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The one test command (README, .ci/run): type checks, the C++ tests of the
+# native core (ctest), the Node tests with real processes, and a last check
+# that nothing of ours is left in /dev/shm. Run it after `npm ci`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# What npm does not provide: the C++ toolchain and GoogleTest, from Debian.
+missing=()
+command -v cmake >/dev/null || missing+=(cmake)
+command -v ninja >/dev/null || missing+=(ninja-build)
+command -v g++ >/dev/null || missing+=(g++)
+dpkg -s libgtest-dev >/dev/null 2>&1 || missing+=(libgtest-dev)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing from Debian: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Not root: install them yourself (apt-get install ${missing[*]}) and run this again." >&2
+    exit 1
+  fi
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+echo "== TypeScript: build and type-check everything"
+npx tsc -p tsconfig.build.json
+npx tsc -p tsconfig.json
+
+echo "== C++: the native core (ctest)"
+cmake -S . -B build-tests -G Ninja -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-tests
+(cd build-tests && ctest --output-on-failure)
+
+echo "== Node: the library with real processes and real shared memory"
+node --import tsx --test test/*.test.ts
+
+echo "== Leftovers in /dev/shm"
+left=$(ls /dev/shm | grep -E '^(eshm-test-|electron-shm-anon-)' || true)
+if [ -n "$left" ]; then
+  echo "The tests left these in /dev/shm:" >&2
+  echo "$left" >&2
+  exit 1
+fi
+echo "none"
