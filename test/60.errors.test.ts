@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SharedMemory, ShmError } from 'electron-shm';
-import { report, runFixture, uniqueName } from './helpers';
+import { spawn } from 'node:child_process';
+import { FIXTURES, finished, report, runFixture, uniqueName } from './helpers';
 
 describe('errors and where the module may load', () => {
   it('Tests that a failed system call is a ShmError with code, syscall and errno', () => {
@@ -17,6 +18,16 @@ describe('errors and where the module may load', () => {
       assert.equal(error.errno, 2);
       assert.match(error.message, /shm_open/);
     }
+  });
+
+  it('Tests that running out of descriptors is EMFILE, and the same calls work once some are free', async () => {
+    const script = `ulimit -n 256 && exec "${process.execPath}" --import tsx "${FIXTURES}/fd-exhaustion.ts"`;
+    const result = await finished(spawn('bash', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(report(result), {
+      exhausted: { create: 'EMFILE', importing: 'EMFILE' },
+      recovered: { create: 'OK', importing: 'OK' },
+    });
   });
 
   for (const type of ['renderer', 'worker']) {
