@@ -307,6 +307,19 @@ Status RefusalStatus(int32_t status) {
   }
 }
 
+// The broker closes its socket when its last export ends; a connection
+// still waiting in its backlog is then reset. That import was too late.
+Status StoppedBeforeAnswer(const char* syscall, int err) {
+  Status s = Status::Own("ERR_HANDLE_REVOKED",
+                         "the exporting process stopped sharing before it answered: the handle was revoked, "
+                         "used up, or its map closed");
+  if (err != 0) {
+    s.syscall = syscall;
+    s.err = err;
+  }
+  return s;
+}
+
 }  // namespace
 
 Status Export(int fd, const ExportPolicy& policy, ExportTicket* out) {
@@ -351,7 +364,9 @@ Status Fetch(const ExportTicket& ticket, int timeout_ms, Received* out) {
   std::memcpy(req.magic, kMagic, sizeof kMagic);
   req.id = ticket.id;
   std::memcpy(req.secret, ticket.secret.data(), sizeof req.secret);
-  if (!SendAll(sock.get(), &req, sizeof req, -1)) return Status::Sys("sendmsg");
+  if (!SendAll(sock.get(), &req, sizeof req, -1)) {
+    return errno == ECONNRESET || errno == EPIPE ? StoppedBeforeAnswer("sendmsg", errno) : Status::Sys("sendmsg");
+  }
 
   Reply reply{};
   iovec iov{&reply, sizeof reply};
@@ -365,7 +380,7 @@ Status Fetch(const ExportTicket& ticket, int timeout_ms, Received* out) {
   do {
     n = recvmsg(sock.get(), &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL);
   } while (n < 0 && errno == EINTR);
-  if (n < 0) return Status::Sys("recvmsg");
+  if (n < 0) return errno == ECONNRESET ? StoppedBeforeAnswer("recvmsg", errno) : Status::Sys("recvmsg");
   UniqueFd received;
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
@@ -374,9 +389,7 @@ Status Fetch(const ExportTicket& ticket, int timeout_ms, Received* out) {
       received.reset(fd);
     }
   }
-  if (n != static_cast<ssize_t>(sizeof reply)) {
-    return Status::Own("ERR_HANDLE_INVALID", "the exporting process closed the connection without an answer");
-  }
+  if (n != static_cast<ssize_t>(sizeof reply)) return StoppedBeforeAnswer("", 0);
   if (reply.status != kGranted) return RefusalStatus(reply.status);
   if (!received.valid() || (msg.msg_flags & MSG_CTRUNC)) {
     return Status::Own("ERR_HANDLE_INVALID", "the exporting process granted the handle but sent no memory");
