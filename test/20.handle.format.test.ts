@@ -110,6 +110,21 @@ describe('handle strings', () => {
     throwsCode(() => importHandle(keep), 'ERR_HANDLE_REVOKED', ShmError);
   });
 
+  it('Tests that memory lives on while any process holds it: closing the exporter leaves imported maps intact', () => {
+    const map = AnonMap.create(4096);
+    const imported = importHandle(map.exportHandle());
+    try {
+      map.map().bytes[7] = 70;
+      const view = imported.map();
+      map.close();
+      assert.equal(view.bytes[7], 70);
+      view.bytes[8] = 80;
+      assert.equal(view.bytes[8], 80);
+    } finally {
+      imported.close();
+    }
+  });
+
   it('Tests that a once handle can be imported exactly once', () => {
     const map = AnonMap.create(4096);
     try {

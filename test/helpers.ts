@@ -93,3 +93,13 @@ export function mappingLines(): string[] {
 export function sharedMappings(): string[] {
   return mappingLines().filter((line) => line.includes('memfd:electron-shm') || line.includes('electron-shm-anon-') || line.includes(`/dev/shm/${TEST_PREFIX}`));
 }
+
+/** The `code` of what fn throws, or "OK" when it returns: how fixtures report outcomes. */
+export function errorCode(fn: () => unknown): string {
+  try {
+    fn();
+    return 'OK';
+  } catch (error) {
+    return (error as { code?: string }).code ?? String(error);
+  }
+}
