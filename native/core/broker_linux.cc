@@ -248,12 +248,21 @@ class Broker {
   void Serve(int conn) {
     SetTimeouts(conn, kServeTimeoutMs);
     Reply reply{kBadRequest};
-    Request req;
     ucred peer{};
     socklen_t peer_len = sizeof peer;
-    if (!RecvAll(conn, &req, sizeof req) ||
-        getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &peer, &peer_len) != 0 ||
-        std::memcmp(req.magic, kMagic, sizeof kMagic) != 0) {
+    if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &peer, &peer_len) != 0) {
+      SendAll(conn, &reply, sizeof reply, -1);
+      return;
+    }
+    // Any uid can connect to an abstract socket. A stranger is answered at
+    // once, without waiting for its request, so it cannot hold the broker.
+    if (peer.uid != geteuid()) {
+      reply.status = kWrongUid;
+      SendAll(conn, &reply, sizeof reply, -1);
+      return;
+    }
+    Request req;
+    if (!RecvAll(conn, &req, sizeof req) || std::memcmp(req.magic, kMagic, sizeof kMagic) != 0) {
       SendAll(conn, &reply, sizeof reply, -1);
       return;
     }
@@ -264,8 +273,6 @@ class Broker {
       reply.status = req.id < next_id_ ? kRevoked : kUnknown;
     } else if (!SecretsEqual(req.secret, it->second.secret.data())) {
       reply.status = kUnknown;
-    } else if (peer.uid != geteuid()) {
-      reply.status = kWrongUid;
     } else if (it->second.policy.pid != 0 && peer.pid != it->second.policy.pid) {
       reply.status = kWrongPid;
     } else {
@@ -364,9 +371,10 @@ Status Fetch(const ExportTicket& ticket, int timeout_ms, Received* out) {
   std::memcpy(req.magic, kMagic, sizeof kMagic);
   req.id = ticket.id;
   std::memcpy(req.secret, ticket.secret.data(), sizeof req.secret);
-  if (!SendAll(sock.get(), &req, sizeof req, -1)) {
-    return errno == ECONNRESET || errno == EPIPE ? StoppedBeforeAnswer("sendmsg", errno) : Status::Sys("sendmsg");
-  }
+  // A broker that refuses us without reading (another uid) may have closed
+  // already: the send then fails, but its answer is waiting to be read.
+  bool request_sent = SendAll(sock.get(), &req, sizeof req, -1);
+  int send_errno = errno;
 
   Reply reply{};
   iovec iov{&reply, sizeof reply};
@@ -380,6 +388,7 @@ Status Fetch(const ExportTicket& ticket, int timeout_ms, Received* out) {
   do {
     n = recvmsg(sock.get(), &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL);
   } while (n < 0 && errno == EINTR);
+  if (n < 0 && !request_sent) return StoppedBeforeAnswer("sendmsg", send_errno);
   if (n < 0) return errno == ECONNRESET ? StoppedBeforeAnswer("recvmsg", errno) : Status::Sys("recvmsg");
   UniqueFd received;
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
