@@ -15,6 +15,7 @@ export type ShmErrorCode =
   | 'EMFILE'
   | 'ENFILE'
   | 'ENOTSUP'
+  | 'ETIMEDOUT'
   | 'ERR_CLOSED'
   | 'ERR_HANDLE_INVALID'
   | 'ERR_HANDLE_REVOKED'

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { AnonMap } from 'electron-shm';
-import { finished, startFixture } from './helpers';
+import { AnonMap, importHandle } from 'electron-shm';
+import { errorCode, finished, startFixture } from './helpers';
 
 interface ImportResult {
   read?: string;
@@ -91,5 +91,20 @@ describe('handle strings between processes', () => {
     await finished(exporter);
     const [result] = await importIn(startFixture('importer.ts'), { handle });
     assert.equal(result!.error, 'ERR_HANDLE_REVOKED');
+  });
+
+  it('Tests that an exporter that does not answer in time is ETIMEDOUT', async () => {
+    const exporter = startFixture('exporter.ts');
+    try {
+      const handle = await new Promise<string>((resolve) => exporter.once('message', resolve));
+      // Stopped, its broker thread still holds the socket but cannot answer.
+      exporter.kill('SIGSTOP');
+      const started = Date.now();
+      assert.equal(errorCode(() => importHandle(handle, { timeoutMs: 300 })), 'ETIMEDOUT');
+      assert.ok(Date.now() - started >= 250, 'the import waited for its timeout');
+    } finally {
+      exporter.kill('SIGKILL');
+      await finished(exporter);
+    }
   });
 });

@@ -327,6 +327,16 @@ Status StoppedBeforeAnswer(const char* syscall, int err) {
   return s;
 }
 
+// The socket timeout ran out: the exporter is alive (it accepted or queued
+// the connection) but did not answer, e.g. it is stopped or overloaded.
+Status NoAnswer(const char* syscall, int timeout_ms) {
+  Status s = Status::Own("ETIMEDOUT", "the exporting process did not answer within " +
+                                          std::to_string(timeout_ms) + " ms");
+  s.syscall = syscall;
+  s.err = ETIMEDOUT;
+  return s;
+}
+
 }  // namespace
 
 Status Export(int fd, const ExportPolicy& policy, ExportTicket* out) {
@@ -354,6 +364,7 @@ Status Fetch(const ExportTicket& ticket, int timeout_ms, Received* out) {
       s.err = errno;
       return s;
     }
+    if (errno == EAGAIN) return NoAnswer("connect", timeout_ms);
     return Status::Sys("connect");
   }
   // Only the exporting process itself may answer: anything else bound to
@@ -388,7 +399,10 @@ Status Fetch(const ExportTicket& ticket, int timeout_ms, Received* out) {
   do {
     n = recvmsg(sock.get(), &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL);
   } while (n < 0 && errno == EINTR);
-  if (n < 0 && !request_sent) return StoppedBeforeAnswer("sendmsg", send_errno);
+  if (n < 0 && !request_sent) {
+    return send_errno == EAGAIN ? NoAnswer("sendmsg", timeout_ms) : StoppedBeforeAnswer("sendmsg", send_errno);
+  }
+  if (n < 0 && errno == EAGAIN) return NoAnswer("recvmsg", timeout_ms);
   if (n < 0) return errno == ECONNRESET ? StoppedBeforeAnswer("recvmsg", errno) : Status::Sys("recvmsg");
   UniqueFd received;
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
