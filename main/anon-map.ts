@@ -5,9 +5,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { ShmError, outOfRange } from './errors.js';
-import { formatHandle, parseHandle } from './handle.js';
+import { formatHandle, parseHandle, type HandleFields } from './handle.js';
 import { MappedFile } from './mapped-file.js';
-import { native, type NativeFile } from './native.js';
+import { native, type NativeFile, type NativeFrameCore } from './native.js';
 import { boolean, integerIn, options, string } from './validate.js';
 import type { MapView } from './views.js';
 
@@ -31,6 +31,11 @@ export interface AnonMapOptions {
 export interface MapOptions {
   /** Map read-only. Default: true for a read-only map, false otherwise. */
   readOnly?: boolean;
+  /**
+   * Fill the page tables now (MAP_POPULATE), so that no first touch of a
+   * page faults later. Costs the time up front. Default false.
+   */
+  populate?: boolean;
 }
 
 export interface ExportOptions {
@@ -58,6 +63,8 @@ function defaultDir(): string {
 
 export class AnonMap extends MappedFile {
   readonly #handles = new Map<string, bigint>();
+  /** @internal A frame channel's core, whose eventfds travel with every export. */
+  frameCore: NativeFrameCore | undefined;
 
   /** @internal */
   constructor(file: NativeFile, size: number, readOnly: boolean) {
@@ -99,7 +106,9 @@ export class AnonMap extends MappedFile {
     integerIn('offset', offset, 0, this.size - 1);
     if (offset % page !== 0) throw outOfRange('offset', `a multiple of the page size (${page})`, offset);
     integerIn('length', length, 1, Math.min(this.size - offset, MAX_VIEW_LENGTH));
-    const readOnly = boolean('options.readOnly', options('options', mapOptions, ['readOnly']).readOnly, this.readOnly);
+    const given = options('options', mapOptions, ['readOnly', 'populate']);
+    const readOnly = boolean('options.readOnly', given.readOnly, this.readOnly);
+    const populate = boolean('options.populate', given.populate, false);
     this.nativeFile();
     if (!readOnly && !this.readOnly && this.sealed) {
       throw new ShmError(
@@ -107,7 +116,7 @@ export class AnonMap extends MappedFile {
         'The map was sealed by a read-only export: no new writable mapping of it can be made. Map it writable before exporting read-only, or map it with { readOnly: true }',
       );
     }
-    return this.mapRange(offset, length, readOnly);
+    return this.mapRange(offset, length, readOnly, populate);
   }
 
   /**
@@ -126,7 +135,7 @@ export class AnonMap extends MappedFile {
     if (!readOnly && this.sealed) {
       throw new ShmError('EACCES', 'The map was sealed by a read-only export: it can only be exported read-only now');
     }
-    const ticket = readOnly ? this.#exportReadOnly(once, pid) : native().exportFile(file, once, pid);
+    const ticket = readOnly ? this.#exportReadOnly(once, pid) : native().exportFile(file, once, pid, this.frameCore);
     const handle = formatHandle({ pid: ticket.pid, broker: ticket.nonce, id: ticket.id, size: this.size, readOnly, secret: ticket.secret });
     this.#handles.set(handle, ticket.id);
     return handle;
@@ -162,6 +171,11 @@ export class AnonMap extends MappedFile {
     return this.nativeFile().fd;
   }
 
+  /** @internal The native file, for a frame channel built on this map. */
+  get file(): NativeFile {
+    return this.nativeFile();
+  }
+
   /**
    * Ends a handle this map exported: importing it fails with
    * ERR_HANDLE_REVOKED from then on. Returns false if it had already ended
@@ -190,11 +204,13 @@ export class AnonMap extends MappedFile {
  */
 export function importHandle(handle: string, importOptions?: ImportOptions): AnonMap {
   const fields = parseHandle(handle);
-  const { timeoutMs = DEFAULT_IMPORT_TIMEOUT_MS } = options('options', importOptions, ['timeoutMs']);
-  integerIn('options.timeoutMs', timeoutMs, 1, 600_000);
-  const file = native().fetchExport(fields.pid, fields.broker, fields.id, fields.secret, timeoutMs as number);
+  const timeoutMs = importTimeout(importOptions);
+  const file = fetchHandle(fields, timeoutMs as number);
   try {
     const got = file.describe();
+    if (got.companions > 0) {
+      throw new ShmError('ERR_HANDLE_INVALID', 'The handle is of a frame channel: import it with FrameChannel.import()');
+    }
     if (got.size !== fields.size) {
       throw new ShmError('ERR_HANDLE_INVALID', `The handle says ${fields.size} bytes but the memory has ${got.size}`);
     }
@@ -206,4 +222,15 @@ export function importHandle(handle: string, importOptions?: ImportOptions): Ano
     throw error;
   }
   return new AnonMap(file, fields.size, fields.readOnly);
+}
+
+/** @internal options.timeoutMs of an import, checked. */
+export function importTimeout(importOptions: ImportOptions | undefined): number {
+  const { timeoutMs = DEFAULT_IMPORT_TIMEOUT_MS } = options('options', importOptions, ['timeoutMs']);
+  return integerIn('options.timeoutMs', timeoutMs, 1, 600_000);
+}
+
+/** @internal Asks the handle's exporter for the memory (and its companions). */
+export function fetchHandle(fields: HandleFields, timeoutMs: number): NativeFile {
+  return native().fetchExport(fields.pid, fields.broker, fields.id, fields.secret, timeoutMs);
 }

@@ -37,12 +37,12 @@ export abstract class MappedFile {
   }
 
   /** @internal Maps a range that the caller has checked. */
-  protected mapRange(offset: number, length: number, readOnly: boolean): MapView {
+  protected mapRange(offset: number, length: number, readOnly: boolean, populate = false): MapView {
     const file = this.nativeFile();
     if (!readOnly && this.readOnly) {
       throw new ShmError('EACCES', `The ${this.kind} is read-only in this process; map it with { readOnly: true }`);
     }
-    return this.#views.add(file.map(offset, length, readOnly), offset, readOnly);
+    return this.#views.add(file.map(offset, length, readOnly, populate), offset, readOnly);
   }
 
   /** @internal How error messages name this thing. */

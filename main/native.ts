@@ -11,6 +11,8 @@ export interface FileDescription {
   readOnly: boolean;
   writeSealed: boolean;
   sealable: boolean;
+  /** Descriptors that arrived with it from an exporter (a frame channel's eventfds). */
+  companions: number;
 }
 
 /** One open descriptor of shared memory (native/binding/file_wrap.h). */
@@ -19,7 +21,8 @@ export interface NativeFile {
   describe(): FileDescription;
   sealFutureWrites(): void;
   reopenReadOnly(): NativeFile;
-  map(offset: number, length: number, readOnly: boolean): NativeMapping;
+  map(offset: number, length: number, readOnly: boolean, populate: boolean): NativeMapping;
+  allocate(): void;
   close(): void;
 }
 
@@ -38,6 +41,48 @@ export interface ExportTicket {
   secret: string;
 }
 
+/** Where a frame channel's parts are in its map (native/core/frame_channel.h). */
+export interface FrameGeometry {
+  width: number;
+  height: number;
+  format: number;
+  policy: number;
+  slots: number;
+  endpoints: number;
+  frameSize: number;
+  slotSize: number;
+  slotsOffset: number;
+}
+
+export interface ReceivedFrame {
+  slot: number;
+  sequence: number;
+  timestamp: bigint;
+  skipped: number;
+}
+
+export type PublisherState = 'none' | 'alive' | 'closed' | 'crashed';
+
+/** One process's handle on a frame channel's protocol (native/binding/frame_js.h). */
+export interface NativeFrameCore {
+  geometry(): FrameGeometry;
+  join(token: number): void;
+  claimPublisher(): void;
+  releasePublisher(): void;
+  publisherState(watchToken?: number): PublisherState;
+  addSubscriber(): number;
+  removeSubscriber(subscriber: number): void;
+  receive(subscriber: number): ReceivedFrame | null;
+  releaseLease(subscriber: number, slot: number): void;
+  loan(): { slot: number; sequence: number };
+  send(slot: number, sequence: number, timestamp: bigint): void;
+  abandon(slot: number, sequence: number): void;
+  arm(requests: number): void;
+  disarm(requests: number): void;
+  reclaimDead(): number;
+  close(): void;
+}
+
 export interface Addon {
   setErrorClass(errorClass: typeof ShmError): void;
   pageSize(): number;
@@ -45,10 +90,15 @@ export interface Addon {
   openNamed(name: string, size: number, create: boolean, exclusive: boolean, mode: number, readOnly: boolean): { file: NativeFile; created: boolean };
   unlinkNamed(name: string): void;
   adoptInherited(fd: number): NativeFile;
-  exportFile(file: NativeFile, once: boolean, pid: number): ExportTicket;
+  exportFile(file: NativeFile, once: boolean, pid: number, frameCore?: NativeFrameCore): ExportTicket;
   revokeExport(id: bigint): boolean;
   fetchExport(pid: number, nonce: string, id: bigint, secret: string, timeoutMs: number): NativeFile;
   brokerState(): { running: boolean; liveExports: number };
+  createFrameCore(file: NativeFile, geometry: FrameGeometry): NativeFrameCore;
+  openFrameCore(file: NativeFile, mapSize: number): NativeFrameCore;
+  frameHeaderBytes(): number;
+  setWakeHandler(handler: (tokens: number[]) => void): void;
+  setWatcherActive(active: boolean): void;
 }
 
 const ADDON_FILE = 'electron_shm.node';

@@ -7,8 +7,11 @@
 #include "binding/broker_js.h"
 #include "binding/errors_js.h"
 #include "binding/file_wrap.h"
+#include "binding/frame_js.h"
 #include "binding/mapping_js.h"
 #include "binding/open_js.h"
+#include "binding/watcher_js.h"
+#include "core/frame_channel.h"
 #include "core/mapping.h"
 
 namespace eshm {
@@ -19,6 +22,10 @@ namespace {
 
 Napi::Value PageSizeJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(PageSize()));
+}
+
+Napi::Value FrameHeaderBytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(frames::HeaderBytes()));
 }
 
 void OnEnvironmentEnd(napi_env raw) {
@@ -33,6 +40,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData<AddonData>(data);
   data->file_class = Napi::Persistent(SharedFile::DefineClass(env));
   data->mapping_class = Napi::Persistent(Mapping::DefineClass(env));
+  data->frame_core_class = Napi::Persistent(FrameCore::DefineClass(env));
   env.AddCleanupHook(OnEnvironmentEnd, static_cast<napi_env>(env));
 
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env));
@@ -45,6 +53,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("revokeExport", Napi::Function::New<RevokeExport>(env));
   exports.Set("fetchExport", Napi::Function::New<FetchExport>(env));
   exports.Set("brokerState", Napi::Function::New<BrokerState>(env));
+  exports.Set("createFrameCore", Napi::Function::New<FrameCore::Create>(env));
+  exports.Set("openFrameCore", Napi::Function::New<FrameCore::Open>(env));
+  exports.Set("frameHeaderBytes", Napi::Function::New<FrameHeaderBytes>(env));
+  exports.Set("setWakeHandler", Napi::Function::New<SetWakeHandler>(env));
+  exports.Set("setWatcherActive", Napi::Function::New<SetWatcherActive>(env));
   return exports;
 }
 

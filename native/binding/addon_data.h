@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 
 namespace eshm {
@@ -19,6 +20,12 @@ struct MappingRecord {
   Napi::Reference<Napi::ArrayBuffer> buffer;
 };
 
+// The wake watcher of watcher_js.cc, made on first use.
+struct Watcher;
+struct WatcherDeleter {
+  void operator()(Watcher* watcher) const;
+};
+
 struct AddonData {
   Napi::FunctionReference error_class;  // ShmError, registered by TypeScript
   Napi::FunctionReference file_class;
@@ -26,6 +33,8 @@ struct AddonData {
   std::map<uint64_t, MappingRecord> mappings;
   uint64_t next_mapping_id = 1;
   std::set<uint64_t> exports;
+  Napi::FunctionReference frame_core_class;
+  std::unique_ptr<Watcher, WatcherDeleter> watcher;
 };
 
 AddonData& Data(Napi::Env env);

@@ -8,6 +8,7 @@
 #include "binding/convert.h"
 #include "binding/errors_js.h"
 #include "binding/file_wrap.h"
+#include "binding/frame_js.h"
 #include "core/broker.h"
 
 namespace eshm {
@@ -38,15 +39,20 @@ uint64_t ToId(const Napi::Value& v) {
 
 }  // namespace
 
-// exportFile(file, once, pid) -> { pid, nonce, id: bigint, secret: hex }
+// exportFile(file, once, pid, frameCore?) -> { pid, nonce, id: bigint, secret: hex }
+// With a frame core, its wake descriptors travel with the memory.
 Napi::Value ExportFile(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   SharedFile* file = Napi::ObjectWrap<SharedFile>::Unwrap(info[0].As<Napi::Object>());
   ExportPolicy policy;
   policy.once = ToBool(info[1]);
   policy.pid = static_cast<pid_t>(ToU64(info[2]));
+  std::vector<int> fds{file->Fd(env)};
+  if (info[3].IsObject()) {
+    for (int fd : Napi::ObjectWrap<FrameCore>::Unwrap(info[3].As<Napi::Object>())->WakeFds(env)) fds.push_back(fd);
+  }
   ExportTicket ticket;
-  Status s = Export(file->Fd(env), policy, &ticket);
+  Status s = Export(fds, policy, &ticket);
   if (!s.ok()) ThrowStatus(env, s);
   Data(env).exports.insert(ticket.id);
 
@@ -76,7 +82,7 @@ Napi::Value FetchExport(const Napi::CallbackInfo& info) {
   Received received;
   Status s = Fetch(ticket, static_cast<int>(ToU64(info[4])), &received);
   if (!s.ok()) ThrowStatus(env, s);
-  return SharedFile::Wrap(env, std::move(received.fd));
+  return SharedFile::Wrap(env, std::move(received.fd), std::move(received.companions));
 }
 
 // brokerState() -> { running, liveExports }, for tests and diagnostics

@@ -17,13 +17,15 @@ Napi::Function SharedFile::DefineClass(Napi::Env env) {
           InstanceMethod<&SharedFile::SealFutureWrites>("sealFutureWrites"),
           InstanceMethod<&SharedFile::ReopenReadOnly>("reopenReadOnly"),
           InstanceMethod<&SharedFile::Map>("map"),
+          InstanceMethod<&SharedFile::Allocate>("allocate"),
           InstanceMethod<&SharedFile::Close>("close"),
       });
 }
 
-Napi::Object SharedFile::Wrap(Napi::Env env, UniqueFd fd) {
+Napi::Object SharedFile::Wrap(Napi::Env env, UniqueFd fd, std::vector<UniqueFd> companions) {
   Napi::Object object = Data(env).file_class.New({});
   Unwrap(object)->fd_ = std::move(fd);
+  Unwrap(object)->companions_ = std::move(companions);
   return object;
 }
 
@@ -48,6 +50,7 @@ Napi::Value SharedFile::Describe(const Napi::CallbackInfo& info) {
   out.Set("readOnly", Napi::Boolean::New(env, file.read_only));
   out.Set("writeSealed", Napi::Boolean::New(env, file.write_sealed));
   out.Set("sealable", Napi::Boolean::New(env, file.sealable));
+  out.Set("companions", Napi::Number::New(env, static_cast<double>(companions_.size())));
   return out;
 }
 
@@ -64,14 +67,25 @@ Napi::Value SharedFile::ReopenReadOnly(const Napi::CallbackInfo& info) {
   return Wrap(info.Env(), std::move(ro));
 }
 
-// map(offset, length, readOnly) -> Mapping
+// map(offset, length, readOnly, populate) -> Mapping
 Napi::Value SharedFile::Map(const Napi::CallbackInfo& info) {
   return CreateMapping(info.Env(), Fd(info.Env()), ToU64(info[0]), ToU64(info[1]),
-                       ToBool(info[2]));
+                       ToBool(info[2]), ToBool(info[3]));
 }
+
+// allocate(): gives the memory its pages now, so that running out of memory
+// is an error here (ENOSPC) rather than a SIGBUS at a later first touch.
+Napi::Value SharedFile::Allocate(const Napi::CallbackInfo& info) {
+  Status s = eshm::Preallocate(Fd(info.Env()));
+  if (!s.ok()) ThrowStatus(info.Env(), s);
+  return info.Env().Undefined();
+}
+
+std::vector<UniqueFd> SharedFile::TakeCompanions() { return std::move(companions_); }
 
 Napi::Value SharedFile::Close(const Napi::CallbackInfo& info) {
   fd_.reset();
+  companions_.clear();
   return info.Env().Undefined();
 }
 

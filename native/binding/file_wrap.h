@@ -5,6 +5,8 @@
 
 #include <napi.h>
 
+#include <vector>
+
 #include "core/unique_fd.h"
 
 namespace eshm {
@@ -12,13 +14,16 @@ namespace eshm {
 class SharedFile : public Napi::ObjectWrap<SharedFile> {
  public:
   static Napi::Function DefineClass(Napi::Env env);
-  // Wraps `fd` in a new SharedFile object, which owns it from then on.
-  static Napi::Object Wrap(Napi::Env env, UniqueFd fd);
+  // Wraps `fd` in a new SharedFile object, which owns it from then on, with
+  // the descriptors that were exported with it (a frame channel's eventfds).
+  static Napi::Object Wrap(Napi::Env env, UniqueFd fd, std::vector<UniqueFd> companions = {});
 
   explicit SharedFile(const Napi::CallbackInfo& info);
 
   // The descriptor, or throws ERR_CLOSED.
   int Fd(Napi::Env env) const;
+  // Hands the companion descriptors over to the caller.
+  std::vector<UniqueFd> TakeCompanions();
 
  private:
   Napi::Value GetFd(const Napi::CallbackInfo& info);
@@ -26,11 +31,13 @@ class SharedFile : public Napi::ObjectWrap<SharedFile> {
   Napi::Value SealFutureWrites(const Napi::CallbackInfo& info);
   Napi::Value ReopenReadOnly(const Napi::CallbackInfo& info);
   Napi::Value Map(const Napi::CallbackInfo& info);
+  Napi::Value Allocate(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   // Closed when the object is collected, if close() was never called:
   // harmless, because mappings hold the memory by themselves.
   UniqueFd fd_;
+  std::vector<UniqueFd> companions_;
 };
 
 }  // namespace eshm

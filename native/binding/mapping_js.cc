@@ -44,7 +44,7 @@ MappingRecord* Find(Napi::Env env, uint64_t id) {
 }  // namespace
 
 Napi::Value CreateMapping(Napi::Env env, int fd, uint64_t offset, uint64_t length,
-                          bool read_only) {
+                          bool read_only, bool populate) {
   const uint64_t page = PageSize();
   const uint64_t span = RoundUpToPage(length);
   // One spare page, so that a page-aligned run of `span` bytes fits inside
@@ -60,7 +60,7 @@ Napi::Value CreateMapping(Napi::Env env, int fd, uint64_t offset, uint64_t lengt
   uintptr_t aligned = (base + page - 1) / page * page;
   void* addr = reinterpret_cast<void*>(aligned);
 
-  Status s = MapSharedAt(addr, static_cast<size_t>(length), fd, offset, read_only);
+  Status s = MapSharedAt(addr, static_cast<size_t>(length), fd, offset, read_only, populate);
   if (!s.ok()) ThrowStatus(env, s);
 
   AddonData& data = Data(env);

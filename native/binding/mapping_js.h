@@ -16,7 +16,7 @@ namespace eshm {
 // Maps [offset, offset + length) of fd and returns a Mapping object whose
 // `bytes` is a Uint8Array over exactly those shared bytes.
 Napi::Value CreateMapping(Napi::Env env, int fd, uint64_t offset, uint64_t length,
-                          bool read_only);
+                          bool read_only, bool populate);
 
 class Mapping : public Napi::ObjectWrap<Mapping> {
  public:
@@ -33,7 +33,7 @@ class Mapping : public Napi::ObjectWrap<Mapping> {
   // while still mapped, the record keeps the ArrayBuffer alive until the
   // environment ends.
   uint64_t id_ = 0;
-  friend Napi::Value CreateMapping(Napi::Env, int, uint64_t, uint64_t, bool);
+  friend Napi::Value CreateMapping(Napi::Env, int, uint64_t, uint64_t, bool, bool);
 };
 
 // Makes every remaining mapping of this environment private again. Runs as

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "core/unique_fd.h"
@@ -31,10 +32,14 @@ struct ExportTicket {
   Secret secret{};
 };
 
-// Offers the memory behind `fd` for import; the broker keeps a duplicate of
-// the descriptor until the export is revoked or used up. Starts the broker
-// thread when it is not running.
-Status Export(int fd, const ExportPolicy& policy, ExportTicket* out);
+// Most descriptors one export can carry: the memory and up to 64 companions
+// (a frame channel's eventfds).
+constexpr size_t kMaxExportFds = 65;
+
+// Offers the memory behind `fds[0]`, with the descriptors that go with it,
+// for import; the broker keeps duplicates of them until the export is
+// revoked or used up. Starts the broker thread when it is not running.
+Status Export(const std::vector<int>& fds, const ExportPolicy& policy, ExportTicket* out);
 
 // Ends an export: later imports of it fail with ERR_HANDLE_REVOKED. Returns
 // false if it had already ended. Stops the broker thread, and waits for it,
@@ -46,7 +51,8 @@ size_t LiveExports();
 bool BrokerRunning();
 
 struct Received {
-  UniqueFd fd;
+  UniqueFd fd;                       // the memory
+  std::vector<UniqueFd> companions;  // what was exported with it, in order
 };
 
 // Asks the broker named by `ticket` for its memory; waits at most

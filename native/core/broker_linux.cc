@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -45,7 +46,7 @@ struct Reply {
 constexpr int kServeTimeoutMs = 1000;
 
 struct Entry {
-  UniqueFd fd;
+  std::vector<UniqueFd> fds;
   Secret secret;
   ExportPolicy policy;
 };
@@ -87,21 +88,22 @@ bool SecretsEqual(const uint8_t* a, const uint8_t* b) {
   return diff == 0;
 }
 
-bool SendAll(int fd, const void* data, size_t len, int pass_fd) {
+bool SendAll(int fd, const void* data, size_t len, const std::vector<int>& pass_fds) {
   iovec iov{const_cast<void*>(data), len};
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  if (pass_fd >= 0) {
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxExportFds)];
+  if (!pass_fds.empty()) {
+    size_t bytes = sizeof(int) * pass_fds.size();
     std::memset(control, 0, sizeof control);
     msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
+    msg.msg_controllen = CMSG_SPACE(bytes);
     cmsghdr* c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+    c->cmsg_len = CMSG_LEN(bytes);
+    std::memcpy(CMSG_DATA(c), pass_fds.data(), bytes);
   }
   ssize_t n;
   do {
@@ -136,11 +138,13 @@ class Broker {
     return *broker;
   }
 
-  Status Export(int fd, const ExportPolicy& policy, ExportTicket* out) {
+  Status Export(const std::vector<int>& fds, const ExportPolicy& policy, ExportTicket* out) {
     Entry entry;
     entry.policy = policy;
-    entry.fd.reset(fcntl(fd, F_DUPFD_CLOEXEC, 0));
-    if (!entry.fd.valid()) return Status::Sys("fcntl(F_DUPFD_CLOEXEC)");
+    for (int fd : fds) {
+      entry.fds.emplace_back(fcntl(fd, F_DUPFD_CLOEXEC, 0));
+      if (!entry.fds.back().valid()) return Status::Sys("fcntl(F_DUPFD_CLOEXEC)");
+    }
     Status s = RandomBytes(entry.secret.data(), entry.secret.size());
     if (!s.ok()) return s;
 
@@ -251,19 +255,19 @@ class Broker {
     ucred peer{};
     socklen_t peer_len = sizeof peer;
     if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &peer, &peer_len) != 0) {
-      SendAll(conn, &reply, sizeof reply, -1);
+      SendAll(conn, &reply, sizeof reply, {});
       return;
     }
     // Any uid can connect to an abstract socket. A stranger is answered at
     // once, without waiting for its request, so it cannot hold the broker.
     if (peer.uid != geteuid()) {
       reply.status = kWrongUid;
-      SendAll(conn, &reply, sizeof reply, -1);
+      SendAll(conn, &reply, sizeof reply, {});
       return;
     }
     Request req;
     if (!RecvAll(conn, &req, sizeof req) || std::memcmp(req.magic, kMagic, sizeof kMagic) != 0) {
-      SendAll(conn, &reply, sizeof reply, -1);
+      SendAll(conn, &reply, sizeof reply, {});
       return;
     }
     // Decide and send under the lock, so no revocation slips in between.
@@ -278,7 +282,10 @@ class Broker {
     } else {
       reply.status = kGranted;
     }
-    int pass = reply.status == kGranted ? it->second.fd.get() : -1;
+    std::vector<int> pass;
+    if (reply.status == kGranted) {
+      for (const UniqueFd& fd : it->second.fds) pass.push_back(fd.get());
+    }
     bool sent = SendAll(conn, &reply, sizeof reply, pass);
     if (sent && reply.status == kGranted && it->second.policy.once) entries_.erase(it);
   }
@@ -339,8 +346,9 @@ Status NoAnswer(const char* syscall, int timeout_ms) {
 
 }  // namespace
 
-Status Export(int fd, const ExportPolicy& policy, ExportTicket* out) {
-  return Broker::Get().Export(fd, policy, out);
+Status Export(const std::vector<int>& fds, const ExportPolicy& policy, ExportTicket* out) {
+  if (fds.empty() || fds.size() > kMaxExportFds) return Status::Sys("sendmsg", EINVAL);
+  return Broker::Get().Export(fds, policy, out);
 }
 
 bool Revoke(uint64_t id) { return Broker::Get().Revoke(id); }
@@ -384,12 +392,12 @@ Status Fetch(const ExportTicket& ticket, int timeout_ms, Received* out) {
   std::memcpy(req.secret, ticket.secret.data(), sizeof req.secret);
   // A broker that refuses us without reading (another uid) may have closed
   // already: the send then fails, but its answer is waiting to be read.
-  bool request_sent = SendAll(sock.get(), &req, sizeof req, -1);
+  bool request_sent = SendAll(sock.get(), &req, sizeof req, {});
   int send_errno = errno;
 
   Reply reply{};
   iovec iov{&reply, sizeof reply};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxExportFds)] = {};
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
@@ -404,20 +412,24 @@ Status Fetch(const ExportTicket& ticket, int timeout_ms, Received* out) {
   }
   if (n < 0 && errno == EAGAIN) return NoAnswer("recvmsg", timeout_ms);
   if (n < 0) return errno == ECONNRESET ? StoppedBeforeAnswer("recvmsg", errno) : Status::Sys("recvmsg");
-  UniqueFd received;
+  std::vector<UniqueFd> received;
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-      received.reset(fd);
+      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < count; ++i) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+        received.emplace_back(fd);
+      }
     }
   }
   if (n != static_cast<ssize_t>(sizeof reply)) return StoppedBeforeAnswer("", 0);
   if (reply.status != kGranted) return RefusalStatus(reply.status);
-  if (!received.valid() || (msg.msg_flags & MSG_CTRUNC)) {
+  if (received.empty() || (msg.msg_flags & MSG_CTRUNC)) {
     return Status::Own("ERR_HANDLE_INVALID", "the exporting process granted the handle but sent no memory");
   }
-  out->fd = std::move(received);
+  out->fd = std::move(received.front());
+  out->companions.assign(std::make_move_iterator(received.begin() + 1), std::make_move_iterator(received.end()));
   return Status::Ok();
 }
 

@@ -15,7 +15,9 @@ size_t PageSize();
 // private pages there (MAP_SHARED | MAP_FIXED). `addr` and `offset` must be
 // page-aligned; length is rounded up to whole pages. The caller owns the
 // range: whatever was mapped there is gone.
-Status MapSharedAt(void* addr, size_t length, int fd, uint64_t offset, bool read_only);
+// With `populate`, the page tables are filled now (MAP_POPULATE), so that
+// the first touch of each page later costs no fault.
+Status MapSharedAt(void* addr, size_t length, int fd, uint64_t offset, bool read_only, bool populate = false);
 
 // Puts fresh, zeroed private pages back over [addr, addr + length), which a
 // MapSharedAt call filled; after it nothing at that range is shared.

@@ -10,9 +10,10 @@ size_t PageSize() {
   return page;
 }
 
-Status MapSharedAt(void* addr, size_t length, int fd, uint64_t offset, bool read_only) {
+Status MapSharedAt(void* addr, size_t length, int fd, uint64_t offset, bool read_only, bool populate) {
   int prot = read_only ? PROT_READ : PROT_READ | PROT_WRITE;
-  void* got = mmap(addr, RoundUpToPage(length), prot, MAP_SHARED | MAP_FIXED, fd,
+  int flags = MAP_SHARED | MAP_FIXED | (populate ? MAP_POPULATE : 0);
+  void* got = mmap(addr, RoundUpToPage(length), prot, flags, fd,
                    static_cast<off_t>(offset));
   if (got == MAP_FAILED) {
     Status failed = Status::Sys("mmap");

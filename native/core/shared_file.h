@@ -25,6 +25,10 @@ Status CreateAnonymousFile(uint64_t size, const std::string& dir, bool allow_mem
 // stay writable. Only memfd memory can be sealed: ENOTSUP otherwise.
 Status SealFutureWrites(int fd);
 
+// Allocates every page of the memory now (fallocate), so that a shortage is
+// ENOSPC / ENOMEM here, not a SIGBUS at a later first touch.
+Status Preallocate(int fd);
+
 // Opens a second, read-only descriptor of the same memory.
 Status ReopenReadOnly(int fd, UniqueFd* out);
 

@@ -86,6 +86,18 @@ Status SealFutureWrites(int fd) {
   return Status::Ok();
 }
 
+Status Preallocate(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return Status::Sys("fstat");
+  int err;
+  do {
+    err = posix_fallocate(fd, 0, st.st_size);
+  } while (err == EINTR);
+  // A file system without fallocate still works; its pages come at first touch.
+  if (err != 0 && err != EOPNOTSUPP) return Status::Sys("fallocate", err);
+  return Status::Ok();
+}
+
 Status ReopenReadOnly(int fd, UniqueFd* out) {
   char path[64];
   std::snprintf(path, sizeof path, "/proc/self/fd/%d", fd);

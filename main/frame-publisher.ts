@@ -1,0 +1,205 @@
+/**
+ * FramePublisher and Sample: the writing side of a frame channel. A sample
+ * is a loaned slot whose pixels are written in place, then sent or dropped.
+ */
+import { ShmError, invalidType, outOfRange } from './errors.js';
+import type { FrameChannel } from './frame-channel.js';
+import { planeViews } from './frame-format.js';
+import type { NativeFrameCore } from './native.js';
+import { boolean, options } from './validate.js';
+import { checkWaitOptions, Waiters, type WaitOptions } from './waiters.js';
+
+const WANT_SPACE = 2;
+/** How often a waiting loan checks for subscribers that died holding slots. */
+const LIVENESS_CHECK_MS = 100;
+const MAX_TIMESTAMP = 2n ** 64n - 1n;
+
+export interface LoanOptions extends WaitOptions {
+  /** Wait for a free slot (a Promise) instead of throwing ERR_NO_FREE_SLOT. */
+  wait: true;
+}
+
+export interface SendOptions {
+  /** When the frame was made, in ns of process.hrtime.bigint() (CLOCK_MONOTONIC, the same in every process). Default: now. */
+  timestamp?: bigint;
+}
+
+type SampleState = 'loaned' | 'sent' | 'dropped';
+
+/** A loaned slot: write `pixels` (and `meta`), then send() or drop(). */
+export class Sample {
+  /** The sequence number the frame will have. */
+  readonly sequence: number;
+  /** The frame's bytes, in the channel's layout; written in place. */
+  readonly pixels: Uint8Array;
+  /** One view per plane: [rgba] or [bgra]; [y, uv] for nv12; [y, u, v] for i420. */
+  readonly planes: readonly Uint8Array[];
+  /** 64 bytes that travel with the frame, for the application's own use. */
+  readonly meta: Uint8Array;
+  /** @internal */
+  readonly slot: number;
+  /** @internal */
+  readonly owner: FramePublisher;
+  /** @internal */
+  state: SampleState = 'loaned';
+
+  /** @internal */
+  constructor(owner: FramePublisher, channel: FrameChannel, slot: number, sequence: number) {
+    const bytes = channel.slotBytes(slot, true);
+    this.owner = owner;
+    this.slot = slot;
+    this.sequence = sequence;
+    this.pixels = bytes.pixels;
+    this.planes = planeViews(channel.layout, bytes.pixels);
+    this.meta = bytes.meta;
+  }
+
+  /** Publishes the frame; the sample cannot be used afterwards. */
+  send(sendOptions?: SendOptions): void {
+    this.owner.send(this, sendOptions);
+  }
+
+  /** Gives the slot back unsent. Dropping twice does nothing. */
+  drop(): void {
+    this.owner.drop(this);
+  }
+}
+
+export class FramePublisher {
+  readonly #channel: FrameChannel;
+  #core: NativeFrameCore | undefined;
+  #loaned: Sample | undefined;
+  readonly #waiting = new Waiters<Sample>();
+  #livenessTimer: NodeJS.Timeout | undefined;
+  #sent = 0;
+
+  /** @internal */
+  constructor(channel: FrameChannel, core: NativeFrameCore) {
+    this.#channel = channel;
+    this.#core = core;
+  }
+
+  get closed(): boolean {
+    return this.#core === undefined;
+  }
+
+  /** Frames sent so far. */
+  get sent(): number {
+    return this.#sent;
+  }
+
+  /**
+   * Loans the slot the next frame goes into. One loan at a time: send or
+   * drop it before the next (ERR_LOAN_PENDING). When no slot is free
+   * (subscribers hold them, or under 'queue' have not read them),
+   * ERR_NO_FREE_SLOT, or with `{ wait: true }` a Promise that resolves when
+   * one is.
+   */
+  loan(): Sample;
+  loan(loanOptions: LoanOptions): Promise<Sample>;
+  loan(loanOptions?: LoanOptions): Sample | Promise<Sample> {
+    const given = options('options', loanOptions, ['wait', 'timeoutMs', 'signal']);
+    const wait = boolean('options.wait', given.wait, false);
+    if (!wait) {
+      if (given.timeoutMs !== undefined || given.signal !== undefined) {
+        throw invalidType('options.wait', 'true with timeoutMs or signal', given.wait);
+      }
+      return this.#loanNow();
+    }
+    const waitOptions = checkWaitOptions(given);
+    try {
+      this.#live();
+      if (this.#waiting.size > 0) throw this.#pendingError();
+      return Promise.resolve(this.#loanNow());
+    } catch (error) {
+      if ((error as ShmError).code !== 'ERR_NO_FREE_SLOT') return Promise.reject(error);
+    }
+    const promise = this.#waiting.add(waitOptions, `No slot became free within ${waitOptions.timeoutMs} ms`);
+    this.#livenessTimer ??= setInterval(() => this.service(), LIVENESS_CHECK_MS);
+    this.#core!.arm(WANT_SPACE);
+    this.service();
+    return promise;
+  }
+
+  /** Publishes a sample this publisher loaned. */
+  send(sample: Sample, sendOptions?: SendOptions): void {
+    const core = this.#owned(sample);
+    const { timestamp = process.hrtime.bigint() } = options('options', sendOptions, ['timestamp']);
+    if (typeof timestamp !== 'bigint') throw invalidType('options.timestamp', 'a bigint', timestamp);
+    if (timestamp < 0n || timestamp > MAX_TIMESTAMP) throw outOfRange('options.timestamp', 'a bigint from 0 to 2^64 - 1', timestamp);
+    core.send(sample.slot, sample.sequence, timestamp);
+    sample.state = 'sent';
+    this.#loaned = undefined;
+    this.#sent++;
+  }
+
+  /** Gives a loaned sample's slot back unsent. */
+  drop(sample: Sample): void {
+    if (sample instanceof Sample && sample.owner === this && sample.state === 'dropped') return;
+    const core = this.#owned(sample);
+    core.abandon(sample.slot, sample.sequence);
+    sample.state = 'dropped';
+    this.#loaned = undefined;
+  }
+
+  /**
+   * Gives up the channel: an unsent loan is dropped, a waiting loan rejects
+   * with ERR_CLOSED, and subscribers waiting in any process reject with
+   * ERR_PUBLISHER_GONE. Closing twice does nothing.
+   */
+  close(): void {
+    const core = this.#core;
+    if (core === undefined) return;
+    if (this.#loaned !== undefined) this.drop(this.#loaned);
+    this.#core = undefined;
+    this.#stopWaiting();
+    this.#waiting.rejectAll(new ShmError('ERR_CLOSED', 'The publisher was closed'));
+    core.releasePublisher();
+    this.#channel.forgetPublisher();
+  }
+
+  /** @internal A subscriber released a slot, or time for a liveness check. */
+  service(): void {
+    if (this.#core === undefined || this.#waiting.size === 0) return;
+    try {
+      this.#waiting.resolveNext(this.#loanNow());
+    } catch (error) {
+      if ((error as ShmError).code !== 'ERR_NO_FREE_SLOT') this.#waiting.rejectAll(error);
+      else this.#core.arm(WANT_SPACE);
+    }
+    if (this.#waiting.size === 0) this.#stopWaiting();
+  }
+
+  #loanNow(): Sample {
+    const core = this.#live();
+    if (this.#loaned !== undefined) throw this.#pendingError();
+    const { slot, sequence } = core.loan();
+    this.#loaned = new Sample(this, this.#channel, slot, sequence);
+    return this.#loaned;
+  }
+
+  #pendingError(): ShmError {
+    return new ShmError('ERR_LOAN_PENDING', 'A sample is already loaned: send or drop it before loaning another');
+  }
+
+  #stopWaiting(): void {
+    if (this.#livenessTimer !== undefined) clearInterval(this.#livenessTimer);
+    this.#livenessTimer = undefined;
+    this.#core?.disarm(WANT_SPACE);
+  }
+
+  #live(): NativeFrameCore {
+    if (this.#core === undefined) throw new ShmError('ERR_CLOSED', 'The publisher is closed');
+    return this.#core;
+  }
+
+  #owned(sample: Sample): NativeFrameCore {
+    if (!(sample instanceof Sample)) throw invalidType('sample', 'a Sample from loan()', sample);
+    const core = this.#live();
+    if (sample.owner !== this) throw new ShmError('ERR_SAMPLE_FOREIGN', 'The sample was loaned by another publisher');
+    if (sample.state !== 'loaned') {
+      throw new ShmError('ERR_SAMPLE_RELEASED', `The sample was already ${sample.state}: loan a new one`);
+    }
+    return core;
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The process's side of cross-process wakes: the native watcher (one per
+ * process, native/binding/watcher_js.h) reports tokens; this module hands
+ * each to the frame channel that registered it, and keeps the event loop
+ * alive exactly while something waits.
+ */
+import { native } from './native.js';
+
+/** What a frame channel is told: its eventfd was written, or its publisher exited. */
+export type WakeKind = 'wake' | 'publisher';
+
+const targets = new Map<number, (kind: WakeKind) => void>();
+let nextTarget = 1;
+let installed = false;
+let waiting = 0;
+
+function dispatch(tokens: number[]): void {
+  for (const token of tokens) {
+    targets.get(token >> 1)?.((token & 1) === 0 ? 'wake' : 'publisher');
+  }
+}
+
+/**
+ * Registers a receiver of wakes. Returns its tokens: `wake` for its
+ * eventfd, `publisher` for its publisher's pidfd.
+ */
+export function registerWakeTarget(onWake: (kind: WakeKind) => void): { id: number; wake: number; publisher: number } {
+  if (!installed) {
+    native().setWakeHandler(dispatch);
+    installed = true;
+  }
+  const id = nextTarget++;
+  targets.set(id, onWake);
+  return { id, wake: id << 1, publisher: (id << 1) | 1 };
+}
+
+export function unregisterWakeTarget(id: number): void {
+  targets.delete(id);
+}
+
+/** One more wait in progress: the watcher keeps the process alive. */
+export function waitBegins(): void {
+  if (waiting++ === 0) native().setWatcherActive(true);
+}
+
+export function waitEnds(): void {
+  if (--waiting === 0) native().setWatcherActive(false);
+}

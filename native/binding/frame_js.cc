@@ -1,0 +1,310 @@
+#include "binding/frame_js.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+
+#include "binding/addon_data.h"
+#include "binding/convert.h"
+#include "binding/errors_js.h"
+#include "binding/file_wrap.h"
+#include "binding/watcher_js.h"
+
+namespace eshm {
+namespace {
+
+frames::Geometry GeometryFrom(const Napi::Object& o) {
+  frames::Geometry g;
+  g.width = static_cast<uint32_t>(ToU64(o.Get("width")));
+  g.height = static_cast<uint32_t>(ToU64(o.Get("height")));
+  g.format = static_cast<uint32_t>(ToU64(o.Get("format")));
+  g.policy = static_cast<uint32_t>(ToU64(o.Get("policy")));
+  g.slots = static_cast<uint32_t>(ToU64(o.Get("slots")));
+  g.endpoints = static_cast<uint32_t>(ToU64(o.Get("endpoints")));
+  g.frame_size = ToU64(o.Get("frameSize"));
+  g.slot_size = ToU64(o.Get("slotSize"));
+  g.slots_offset = ToU64(o.Get("slotsOffset"));
+  return g;
+}
+
+Napi::Number Num(Napi::Env env, uint64_t value) { return Napi::Number::New(env, static_cast<double>(value)); }
+
+}  // namespace
+
+Napi::Function FrameCore::DefineClass(Napi::Env env) {
+  return ObjectWrap<FrameCore>::DefineClass(
+      env, "FrameCore",
+      {
+          InstanceMethod<&FrameCore::Geometry>("geometry"),
+          InstanceMethod<&FrameCore::Join>("join"),
+          InstanceMethod<&FrameCore::ClaimPublisher>("claimPublisher"),
+          InstanceMethod<&FrameCore::ReleasePublisher>("releasePublisher"),
+          InstanceMethod<&FrameCore::PublisherState>("publisherState"),
+          InstanceMethod<&FrameCore::AddSubscriber>("addSubscriber"),
+          InstanceMethod<&FrameCore::RemoveSubscriber>("removeSubscriber"),
+          InstanceMethod<&FrameCore::Receive>("receive"),
+          InstanceMethod<&FrameCore::ReleaseLease>("releaseLease"),
+          InstanceMethod<&FrameCore::Loan>("loan"),
+          InstanceMethod<&FrameCore::Send>("send"),
+          InstanceMethod<&FrameCore::Abandon>("abandon"),
+          InstanceMethod<&FrameCore::Arm>("arm"),
+          InstanceMethod<&FrameCore::Disarm>("disarm"),
+          InstanceMethod<&FrameCore::ReclaimDead>("reclaimDead"),
+          InstanceMethod<&FrameCore::Close>("close"),
+      });
+}
+
+FrameCore::FrameCore(const Napi::CallbackInfo& info) : ObjectWrap<FrameCore>(info), env_(info.Env()) {}
+
+FrameCore::~FrameCore() { Release(); }
+
+// createFrameCore(file, geometry) -> FrameCore: writes a new header into the
+// (zeroed) memory and makes one eventfd per endpoint.
+Napi::Value FrameCore::Create(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  SharedFile* file = Napi::ObjectWrap<SharedFile>::Unwrap(info[0].As<Napi::Object>());
+  frames::Geometry geometry = GeometryFrom(info[1].As<Napi::Object>());
+  std::vector<UniqueFd> wake;
+  for (uint32_t e = 0; e < geometry.endpoints; ++e) {
+    wake.emplace_back(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!wake.back().valid()) ThrowStatus(env, Status::Sys("eventfd"));
+  }
+  Napi::Object object = Data(env).frame_core_class.New({});
+  FrameCore* core = Unwrap(object);
+  core->Attach(env, file->Fd(env), std::move(wake));
+  frames::Channel::Init(static_cast<frames::Header*>(core->header_), geometry);
+  return object;
+}
+
+// openFrameCore(file, mapSize) -> FrameCore: checks an imported channel's
+// header and takes the eventfds that came with it from `file`.
+Napi::Value FrameCore::Open(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  SharedFile* file = Napi::ObjectWrap<SharedFile>::Unwrap(info[0].As<Napi::Object>());
+  uint64_t map_size = ToU64(info[1]);
+  if (map_size < frames::HeaderBytes()) {
+    ThrowStatus(env, Status::Own("ERR_HANDLE_INVALID", "the memory is too small to be a frame channel"));
+  }
+  Napi::Object object = Data(env).frame_core_class.New({});
+  FrameCore* core = Unwrap(object);
+  core->Attach(env, file->Fd(env), file->TakeCompanions());
+  Status s = frames::Channel::Check(static_cast<frames::Header*>(core->header_), map_size, core->wake_.size());
+  if (!s.ok()) {
+    core->Release();
+    ThrowStatus(env, s);
+  }
+  return object;
+}
+
+void FrameCore::Attach(Napi::Env env, int fd, std::vector<UniqueFd> wake) {
+  void* header = mmap(nullptr, frames::HeaderBytes(), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+  if (header == MAP_FAILED) ThrowStatus(env, Status::Sys("mmap"));
+  header_ = header;
+  wake_ = std::move(wake);
+  std::vector<int> fds;
+  for (const UniqueFd& w : wake_) fds.push_back(w.get());
+  channel_ = std::make_unique<frames::Channel>(static_cast<frames::Header*>(header_), std::move(fds));
+}
+
+void FrameCore::Release() {
+  if (channel_ == nullptr) return;
+  if (publisher_) channel_->ReleasePublisher();
+  for (uint32_t s : subscribers_) channel_->RemoveSubscriber(s);
+  if (endpoint_ >= 0) {
+    UnwatchFd(Napi::Env(env_), wake_[endpoint_].get());
+    channel_->ReleaseEndpoint(static_cast<uint32_t>(endpoint_));
+  }
+  if (publisher_pidfd_.valid()) UnwatchFd(Napi::Env(env_), publisher_pidfd_.get());
+  channel_.reset();
+  munmap(header_, frames::HeaderBytes());
+  header_ = nullptr;
+  wake_.clear();
+  publisher_pidfd_.reset();
+  publisher_ = false;
+  subscribers_.clear();
+  endpoint_ = -1;
+}
+
+frames::Channel& FrameCore::Channel(Napi::Env env) const {
+  if (channel_ == nullptr) ThrowStatus(env, Status::Own("ERR_CLOSED", "the frame channel is closed"));
+  return *channel_;
+}
+
+uint32_t FrameCore::Endpoint(Napi::Env env) const {
+  Channel(env);
+  if (endpoint_ < 0) ThrowStatus(env, Status::Own("EINVAL", "the frame channel has not joined"));
+  return static_cast<uint32_t>(endpoint_);
+}
+
+std::vector<int> FrameCore::WakeFds(Napi::Env env) const {
+  Channel(env);
+  std::vector<int> fds;
+  for (const UniqueFd& w : wake_) fds.push_back(w.get());
+  return fds;
+}
+
+Napi::Value FrameCore::Geometry(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const frames::Geometry& g = Channel(env).geometry();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("width", Num(env, g.width));
+  o.Set("height", Num(env, g.height));
+  o.Set("format", Num(env, g.format));
+  o.Set("policy", Num(env, g.policy));
+  o.Set("slots", Num(env, g.slots));
+  o.Set("endpoints", Num(env, g.endpoints));
+  o.Set("frameSize", Num(env, g.frame_size));
+  o.Set("slotSize", Num(env, g.slot_size));
+  o.Set("slotsOffset", Num(env, g.slots_offset));
+  return o;
+}
+
+// join(token): takes an endpoint for this process and watches its eventfd,
+// reporting `token` to the wake handler. Once per FrameCore.
+Napi::Value FrameCore::Join(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (endpoint_ >= 0) return env.Undefined();
+  uint32_t endpoint = 0;
+  Status s = Channel(env).ClaimEndpoint(&endpoint);
+  if (!s.ok()) ThrowStatus(env, s);
+  try {
+    WatchFd(env, wake_[endpoint].get(), static_cast<uint32_t>(ToU64(info[0])), true);
+  } catch (...) {
+    channel_->ReleaseEndpoint(endpoint);
+    throw;
+  }
+  endpoint_ = static_cast<int>(endpoint);
+  return env.Undefined();
+}
+
+Napi::Value FrameCore::ClaimPublisher(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Status s = Channel(env).ClaimPublisher();
+  if (!s.ok()) ThrowStatus(env, s);
+  publisher_ = true;
+  return env.Undefined();
+}
+
+Napi::Value FrameCore::ReleasePublisher(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (publisher_) Channel(env).ReleasePublisher();
+  publisher_ = false;
+  return env.Undefined();
+}
+
+// publisherState(watchToken?) -> 'none' | 'alive' | 'closed' | 'crashed'.
+// With a token, a live publisher of another process is watched: its pidfd
+// reports the token when it exits.
+Napi::Value FrameCore::PublisherState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  frames::PublisherInfo p = Channel(env).Publisher();
+  auto state = [&](const char* s) { return Napi::String::New(env, s); };
+  if (p.identity == 0) return state(p.epoch == 0 ? "none" : p.closed ? "closed" : "crashed");
+  if (p.identity == SelfIdentity()) return state("alive");
+  if (watched_publisher_ == p.identity && publisher_pidfd_.valid()) {
+    pollfd pfd{publisher_pidfd_.get(), POLLIN, 0};
+    return state(poll(&pfd, 1, 0) > 0 ? "crashed" : "alive");
+  }
+  if (!info[0].IsNumber()) return state(IsAlive(p.identity) ? "alive" : "crashed");
+  if (publisher_pidfd_.valid()) UnwatchFd(env, publisher_pidfd_.get());
+  publisher_pidfd_.reset();
+  watched_publisher_ = 0;
+  UniqueFd pidfd;
+  Status s = OpenPidfd(p.identity, &pidfd);
+  if (!s.ok()) {
+    if (s.err == ESRCH) return state("crashed");
+    ThrowStatus(env, s);
+  }
+  WatchFd(env, pidfd.get(), static_cast<uint32_t>(ToU64(info[0])), false);
+  publisher_pidfd_ = std::move(pidfd);
+  watched_publisher_ = p.identity;
+  return state("alive");
+}
+
+Napi::Value FrameCore::AddSubscriber(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t subscriber = 0;
+  Status s = Channel(env).AddSubscriber(Endpoint(env), &subscriber);
+  if (!s.ok()) ThrowStatus(env, s);
+  subscribers_.insert(subscriber);
+  return Num(env, subscriber);
+}
+
+Napi::Value FrameCore::RemoveSubscriber(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto subscriber = static_cast<uint32_t>(ToU64(info[0]));
+  if (subscribers_.erase(subscriber) > 0) Channel(env).RemoveSubscriber(subscriber);
+  return env.Undefined();
+}
+
+// receive(subscriber) -> { slot, sequence, timestamp: bigint, skipped } | null
+Napi::Value FrameCore::Receive(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  frames::ReceivedFrame f;
+  if (!Channel(env).Receive(static_cast<uint32_t>(ToU64(info[0])), &f)) return env.Null();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("slot", Num(env, f.slot));
+  o.Set("sequence", Num(env, f.seq));
+  o.Set("timestamp", Napi::BigInt::New(env, f.timestamp));
+  o.Set("skipped", Num(env, f.skipped));
+  return o;
+}
+
+Napi::Value FrameCore::ReleaseLease(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Channel(env).ReleaseLease(static_cast<uint32_t>(ToU64(info[0])), static_cast<uint32_t>(ToU64(info[1])));
+  return env.Undefined();
+}
+
+// loan() -> { slot, sequence }, or throws ERR_NO_FREE_SLOT
+Napi::Value FrameCore::Loan(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  frames::Loan loan;
+  Status s = Channel(env).LoanSlot(&loan);
+  if (!s.ok()) ThrowStatus(env, s);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("slot", Num(env, loan.slot));
+  o.Set("sequence", Num(env, loan.seq));
+  return o;
+}
+
+// send(slot, sequence, timestamp: bigint)
+Napi::Value FrameCore::Send(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bool lossless = false;
+  frames::Loan loan{static_cast<uint32_t>(ToU64(info[0])), ToU64(info[1])};
+  Channel(env).Send(loan, info[2].As<Napi::BigInt>().Uint64Value(&lossless));
+  return env.Undefined();
+}
+
+// abandon(slot, sequence)
+Napi::Value FrameCore::Abandon(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Channel(env).Abandon(frames::Loan{static_cast<uint32_t>(ToU64(info[0])), ToU64(info[1])});
+  return env.Undefined();
+}
+
+// arm(requests) / disarm(requests): WakeRequest bits of this endpoint
+Napi::Value FrameCore::Arm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Channel(env).Arm(Endpoint(env), static_cast<uint32_t>(ToU64(info[0])));
+  return env.Undefined();
+}
+
+Napi::Value FrameCore::Disarm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Channel(env).Disarm(Endpoint(env), static_cast<uint32_t>(ToU64(info[0])));
+  return env.Undefined();
+}
+
+Napi::Value FrameCore::ReclaimDead(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Num(env, Channel(env).ReclaimDead());
+}
+
+Napi::Value FrameCore::Close(const Napi::CallbackInfo& info) {
+  Release();
+  return info.Env().Undefined();
+}
+
+}  // namespace eshm
