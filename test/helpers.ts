@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { forkUtility, type UtilityChild } from 'electron-shm';
 
 export const FIXTURES = path.join(__dirname, 'fixtures');
 
@@ -102,4 +103,56 @@ export function errorCode(fn: () => unknown): string {
   } catch (error) {
     return (error as { code?: string }).code ?? String(error);
   }
+}
+
+/**
+ * Starts a fixture with forkUtility(), as an app starts its utility
+ * processes (in Node: child_process.fork, with stdio and IPC only).
+ */
+export type FixtureChild = UtilityChild & { stderrText: () => string; exited: Promise<void> };
+
+export function forkFixture(fixture: string, args: readonly string[] = []): FixtureChild {
+  const child = forkUtility(path.join(FIXTURES, fixture), args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stdout?.resume();
+  (child.stderr as NodeJS.ReadableStream | null)?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return Object.assign(child, { stderrText: () => stderr, exited });
+}
+
+/** Kills a fixture (if still running) and waits for it to be gone. */
+export async function stopFixture(child: FixtureChild): Promise<void> {
+  if (child.pid !== undefined) {
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  await child.exited;
+}
+
+/** The next message from a forkUtility() child that satisfies `accept`. */
+export function messageFrom<T = Record<string, unknown>>(
+  child: UtilityChild & { stderrText?: () => string },
+  accept: (message: T) => boolean = () => true,
+  timeoutMs = 30_000,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new Error(`no message from ${child.pid} in ${timeoutMs} ms; stderr: ${child.stderrText?.()}`)), timeoutMs);
+    const onMessage = (message: T) => {
+      if (accept(message)) done(undefined, message);
+    };
+    const onExit = (code: number | null, signal: string | null) =>
+      done(new Error(`${child.pid} exited (${code ?? signal}) before the message; stderr: ${child.stderrText?.()}`));
+    const done = (error?: Error, message?: T) => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      if (error) reject(error);
+      else resolve(message as T);
+    };
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
 }
