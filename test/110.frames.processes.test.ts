@@ -189,6 +189,8 @@ describe('frame channel between processes', () => {
   });
 
   it('Tests that forkUtility starts a Node child with only stdio and the message channel, which receives a handle by postMessage', async () => {
+    // The first channel of a process opens its one wake watcher, for good.
+    FrameChannel.create({ width: 64, height: 64, slots: 2 }).close();
     const fds = fs.readdirSync('/proc/self/fd').length;
     const channel = FrameChannel.create({ width: 64, height: 64, slots: 2 });
     let child: FixtureChild | undefined;
@@ -205,6 +207,8 @@ describe('frame channel between processes', () => {
       if (child) await stopFixture(child);
       channel.close();
     }
+    // The child's pipes close asynchronously after it exits.
+    for (let i = 0; i < 100 && fs.readdirSync('/proc/self/fd').length !== fds; i++) await sleep(10);
     assert.equal(fs.readdirSync('/proc/self/fd').length, fds);
   });
 

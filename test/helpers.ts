@@ -116,7 +116,10 @@ export function forkFixture(fixture: string, args: readonly string[] = []): Fixt
   let stderr = '';
   child.stdout?.resume();
   (child.stderr as NodeJS.ReadableStream | null)?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Ended when the process has exited and its pipes are closed in this process.
+  const closed = (stream: NodeJS.ReadableStream | null) =>
+    new Promise<void>((resolve) => (stream === null ? resolve() : (stream as NodeJS.ReadableStream & { once(e: 'close', f: () => void): void }).once('close', resolve)));
+  const exited = Promise.all([new Promise<void>((resolve) => child.once('exit', () => resolve())), closed(child.stdout), closed(child.stderr)]).then(() => {});
   return Object.assign(child, { stderrText: () => stderr, exited });
 }
 
