@@ -106,10 +106,15 @@ export class FramePublisher {
       }
       return this.#loanNow();
     }
-    const waitOptions = checkWaitOptions(given);
+    let waitOptions: WaitOptions;
     try {
+      waitOptions = checkWaitOptions(given);
       this.#live();
       if (this.#waiting.size > 0) throw this.#pendingError();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    try {
       return Promise.resolve(this.#loanNow());
     } catch (error) {
       if ((error as ShmError).code !== 'ERR_NO_FREE_SLOT') return Promise.reject(error);
