@@ -213,6 +213,8 @@ export class FrameChannel {
   publisher(): FramePublisher {
     const core = this.#live();
     this.#join();
+    // Mapped (and page tables filled) now, not at the first loan.
+    this.#writableSlots ??= this.#mapSlots(false);
     core.claimPublisher();
     this.#publisher = new FramePublisher(this, core);
     return this.#publisher;
@@ -222,6 +224,7 @@ export class FrameChannel {
   subscriber(): FrameSubscriber {
     const core = this.#live();
     this.#join();
+    this.#readableSlots ??= this.#mapSlots(true);
     const subscriber = new FrameSubscriber(this, core, core.addSubscriber());
     this.#subscribers.add(subscriber);
     return subscriber;
