@@ -54,12 +54,45 @@ function checkStdio(value: unknown): [StdioKind, StdioKind, StdioKind] {
   throw invalidValue('options.stdio', `one of ${STDIO_KINDS.join(', ')}, or an array of three of them`, value);
 }
 
-class NodeUtilityChild extends EventEmitter implements UtilityChild {
+/** What both kinds of child have alike. */
+interface ChildSource {
+  readonly pid?: number | undefined;
+  readonly stdout: NodeJS.ReadableStream | null;
+  readonly stderr: NodeJS.ReadableStream | null;
+  kill(): boolean;
+}
+
+abstract class ChildBase extends EventEmitter {
+  readonly #source: ChildSource;
+
+  constructor(source: ChildSource) {
+    super();
+    this.#source = source;
+  }
+
+  get pid(): number | undefined {
+    return this.#source.pid;
+  }
+
+  get stdout(): NodeJS.ReadableStream | null {
+    return this.#source.stdout;
+  }
+
+  get stderr(): NodeJS.ReadableStream | null {
+    return this.#source.stderr;
+  }
+
+  kill(): boolean {
+    return this.#source.kill();
+  }
+}
+
+class NodeUtilityChild extends ChildBase implements UtilityChild {
   readonly kind = 'node';
   readonly #child: ChildProcess;
 
   constructor(child: ChildProcess) {
-    super();
+    super(child);
     this.#child = child;
     child.on('spawn', () => this.emit('spawn'));
     child.on('message', (message) => this.emit('message', message));
@@ -67,33 +100,17 @@ class NodeUtilityChild extends EventEmitter implements UtilityChild {
     child.on('error', (error) => this.emit('error', error));
   }
 
-  get pid(): number | undefined {
-    return this.#child.pid;
-  }
-
-  get stdout(): NodeJS.ReadableStream | null {
-    return this.#child.stdout;
-  }
-
-  get stderr(): NodeJS.ReadableStream | null {
-    return this.#child.stderr;
-  }
-
   postMessage(message: unknown): void {
     this.#child.send(message as object);
   }
-
-  kill(): boolean {
-    return this.#child.kill();
-  }
 }
 
-class ElectronUtilityChild extends EventEmitter implements UtilityChild {
+class ElectronUtilityChild extends ChildBase implements UtilityChild {
   readonly kind = 'utility';
   readonly #child: Electron.UtilityProcess;
 
   constructor(child: Electron.UtilityProcess) {
-    super();
+    super(child);
     this.#child = child;
     child.on('spawn', () => this.emit('spawn'));
     child.on('message', (message) => this.emit('message', message));
@@ -101,24 +118,8 @@ class ElectronUtilityChild extends EventEmitter implements UtilityChild {
     child.on('error', (type, location, report) => this.emit('error', Object.assign(new Error(`${type} at ${location}`), { report })));
   }
 
-  get pid(): number | undefined {
-    return this.#child.pid;
-  }
-
-  get stdout(): NodeJS.ReadableStream | null {
-    return this.#child.stdout;
-  }
-
-  get stderr(): NodeJS.ReadableStream | null {
-    return this.#child.stderr;
-  }
-
   postMessage(message: unknown): void {
     this.#child.postMessage(message);
-  }
-
-  kill(): boolean {
-    return this.#child.kill();
   }
 }
 
