@@ -9,14 +9,21 @@ import { AnonMap, fetchHandle, importTimeout, MAX_MAP_SIZE, MAX_VIEW_LENGTH, typ
 import { ShmError, invalidType, invalidValue, outOfRange } from './errors.js';
 import { FramePublisher } from './frame-publisher.js';
 import { FrameSubscriber } from './frame-subscriber.js';
-import { frameLayout, PIXEL_FORMATS, type FrameLayout, type PixelFormat } from './frame-format.js';
+import { frameLayout, PIXEL_FORMATS, planeViews, type FrameLayout, type PixelFormat } from './frame-format.js';
 import { parseHandle } from './handle.js';
-import { native, type FrameGeometry, type NativeFrameCore, type NativeFile } from './native.js';
+import { native, type FrameGeometry, type NativeFrameCore } from './native.js';
 import { boolean, integerIn, options, string } from './validate.js';
 import type { MapView } from './views.js';
 import { registerWakeTarget, unregisterWakeTarget, type WakeKind } from './wake.js';
 
 export type FramePolicy = 'latest' | 'queue';
+
+/** @internal A slot's frame bytes, its planes, and its metadata bytes. */
+export interface SlotViews {
+  pixels: Uint8Array;
+  planes: readonly Uint8Array[];
+  meta: Uint8Array;
+}
 const POLICIES: readonly FramePolicy[] = ['latest', 'queue'];
 
 export interface FrameChannelOptions {
@@ -49,10 +56,6 @@ export interface ChannelExportOptions {
 export const FRAME_META_BYTES = 64;
 const MAX_SLOTS = 64;
 const MAX_PROCESSES = 64;
-
-/** WakeRequest bits of native/core/frame_channel.h. */
-export const WANT_FRAMES = 1;
-export const WANT_SPACE = 2;
 
 function roundUp(n: number, multiple: number): number {
   return Math.ceil(n / multiple) * multiple;
@@ -88,6 +91,8 @@ export class FrameChannel {
   #joined = false;
   #writableSlots: MapView | undefined;
   #readableSlots: MapView | undefined;
+  readonly #writableViews: SlotViews[] = [];
+  readonly #readableViews: SlotViews[] = [];
   #publisher: FramePublisher | undefined;
   readonly #subscribers = new Set<FrameSubscriber>();
 
@@ -170,7 +175,7 @@ export class FrameChannel {
       }
       core = native().openFrameCore(file, got.size);
       const geometry = core.geometry();
-      const layout = FrameChannel.#checkedLayout(geometry, file);
+      const layout = FrameChannel.#checkedLayout(geometry, got.size);
       return new FrameChannel(new AnonMap(file, got.size, false), core, layout, geometry);
     } catch (error) {
       core?.close();
@@ -179,7 +184,7 @@ export class FrameChannel {
     }
   }
 
-  static #checkedLayout(geometry: FrameGeometry, file: NativeFile): FrameLayout {
+  static #checkedLayout(geometry: FrameGeometry, mapSize: number): FrameLayout {
     const format = PIXEL_FORMATS[geometry.format];
     const policy = POLICIES[geometry.policy];
     const invalid = () => new ShmError('ERR_HANDLE_INVALID', 'The frame channel header is not one this module wrote');
@@ -192,7 +197,7 @@ export class FrameChannel {
     }
     const expected = geometryFor(layout, geometry.slots, policy, geometry.endpoints);
     const same = (Object.keys(expected) as (keyof FrameGeometry)[]).every((key) => expected[key] === geometry[key]);
-    if (!same || file.describe().size < expected.slotsOffset + expected.slotSize * expected.slots) throw invalid();
+    if (!same || mapSize < expected.slotsOffset + expected.slotSize * expected.slots) throw invalid();
     return layout;
   }
 
@@ -246,15 +251,21 @@ export class FrameChannel {
     this.#map.close();
   }
 
-  /** @internal The pixels and metadata bytes of a slot, for a publisher (writable) or subscriber. */
-  slotBytes(slot: number, writable: boolean): { pixels: Uint8Array; meta: Uint8Array } {
+  /**
+   * @internal The views of a slot, for a publisher (writable) or a
+   * subscriber: made once per slot, not once per frame.
+   */
+  slotBytes(slot: number, writable: boolean): SlotViews {
+    const cache = writable ? this.#writableViews : this.#readableViews;
+    return (cache[slot] ??= this.#viewsOf(slot, writable));
+  }
+
+  #viewsOf(slot: number, writable: boolean): SlotViews {
     const view = writable ? (this.#writableSlots ??= this.#mapSlots(false)) : (this.#readableSlots ??= this.#mapSlots(true));
     const start = slot * this.#geometry.slotSize;
     const metaStart = start + roundUp(this.#geometry.frameSize, 64);
-    return {
-      pixels: view.bytes.subarray(start, start + this.#geometry.frameSize),
-      meta: view.bytes.subarray(metaStart, metaStart + FRAME_META_BYTES),
-    };
+    const pixels = view.bytes.subarray(start, start + this.#geometry.frameSize);
+    return { pixels, planes: planeViews(this.layout, pixels), meta: view.bytes.subarray(metaStart, metaStart + FRAME_META_BYTES) };
   }
 
   /** @internal The token a subscriber passes to have the publisher's exit watched. */

@@ -4,12 +4,10 @@
  */
 import { ShmError, invalidType, outOfRange } from './errors.js';
 import type { FrameChannel } from './frame-channel.js';
-import { planeViews } from './frame-format.js';
-import type { NativeFrameCore } from './native.js';
+import { WAKE_FOR_SPACE, type NativeFrameCore } from './native.js';
 import { boolean, options } from './validate.js';
 import { checkWaitOptions, Waiters, type WaitOptions } from './waiters.js';
 
-const WANT_SPACE = 2;
 /** How often a waiting loan checks for subscribers that died holding slots. */
 const LIVENESS_CHECK_MS = 100;
 const MAX_TIMESTAMP = 2n ** 64n - 1n;
@@ -50,7 +48,7 @@ export class Sample {
     this.slot = slot;
     this.sequence = sequence;
     this.pixels = bytes.pixels;
-    this.planes = planeViews(channel.layout, bytes.pixels);
+    this.planes = bytes.planes;
     this.meta = bytes.meta;
   }
 
@@ -121,7 +119,7 @@ export class FramePublisher {
     }
     const promise = this.#waiting.add(waitOptions, `No slot became free within ${waitOptions.timeoutMs} ms`);
     this.#livenessTimer ??= setInterval(() => this.service(), LIVENESS_CHECK_MS);
-    this.#core!.arm(WANT_SPACE);
+    this.#core!.arm(WAKE_FOR_SPACE);
     this.service();
     return promise;
   }
@@ -170,7 +168,7 @@ export class FramePublisher {
       this.#waiting.resolveNext(this.#loanNow());
     } catch (error) {
       if ((error as ShmError).code !== 'ERR_NO_FREE_SLOT') this.#waiting.rejectAll(error);
-      else this.#core.arm(WANT_SPACE);
+      else this.#core.arm(WAKE_FOR_SPACE);
     }
     if (this.#waiting.size === 0) this.#stopWaiting();
   }
@@ -190,7 +188,7 @@ export class FramePublisher {
   #stopWaiting(): void {
     if (this.#livenessTimer !== undefined) clearInterval(this.#livenessTimer);
     this.#livenessTimer = undefined;
-    this.#core?.disarm(WANT_SPACE);
+    this.#core?.disarm(WAKE_FOR_SPACE);
   }
 
   #live(): NativeFrameCore {

@@ -5,12 +5,11 @@
  */
 import { ShmError } from './errors.js';
 import type { FrameChannel } from './frame-channel.js';
-import { planeViews, type PixelFormat } from './frame-format.js';
-import type { NativeFrameCore } from './native.js';
+import type { PixelFormat } from './frame-format.js';
+import { WAKE_FOR_FRAMES, type NativeFrameCore } from './native.js';
 import { options } from './validate.js';
 import { checkWaitOptions, Waiters, type WaitOptions } from './waiters.js';
 
-const WANT_FRAMES = 1;
 
 /** A received frame. Its bytes are the publisher's, not a copy; read-only. */
 export class Frame {
@@ -36,7 +35,7 @@ export class Frame {
     this.format = channel.format;
     this.stride = channel.stride;
     this.#pixels = bytes.pixels;
-    this.#planes = planeViews(channel.layout, bytes.pixels);
+    this.#planes = bytes.planes;
     this.#meta = bytes.meta;
     this.#release = release;
   }
@@ -208,7 +207,7 @@ export class FrameSubscriber {
       }
       // Armed first, then looked again: a frame sent in between is either
       // seen now or wakes us (the publisher reads the request after it sends).
-      this.#core.arm(WANT_FRAMES);
+      this.#core.arm(WAKE_FOR_FRAMES);
       this.#drain();
     } catch (error) {
       this.#waiting.rejectAll(error);

@@ -63,6 +63,10 @@ export interface ReceivedFrame {
 
 export type PublisherState = 'none' | 'alive' | 'closed' | 'crashed';
 
+/** What an endpoint asks to be woken for: WakeRequest of native/core/frame_channel.h. */
+export const WAKE_FOR_FRAMES = 1;
+export const WAKE_FOR_SPACE = 2;
+
 /** One process's handle on a frame channel's protocol (native/binding/frame_js.h). */
 export interface NativeFrameCore {
   geometry(): FrameGeometry;

@@ -109,7 +109,7 @@ void FrameCore::Attach(Napi::Env env, int fd, std::vector<UniqueFd> wake) {
 void FrameCore::Release() {
   if (channel_ == nullptr) return;
   if (publisher_) channel_->ReleasePublisher();
-  for (uint32_t s : subscribers_) channel_->RemoveSubscriber(s);
+  // Subscribers exist only with an endpoint, whose release frees them too.
   if (endpoint_ >= 0) {
     UnwatchFd(Napi::Env(env_), wake_[endpoint_].get());
     channel_->ReleaseEndpoint(static_cast<uint32_t>(endpoint_));

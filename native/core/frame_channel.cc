@@ -52,19 +52,25 @@ Status Channel::Check(const Header* h, uint64_t map_size, size_t wake_fds) {
   return Status::Ok();
 }
 
+template <typename Attempt>
+bool Channel::AgainAfterReclaiming(Attempt attempt) {
+  return attempt() || (ReclaimDead() > 0 && attempt());
+}
+
 Status Channel::ClaimEndpoint(uint32_t* endpoint) {
   const ProcessIdentity self = SelfIdentity();
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  bool claimed = AgainAfterReclaiming([&] {
     for (uint32_t e = 0; e < h_->geometry.endpoints; ++e) {
       ProcessIdentity expected = 0;
       if (h_->endpoint[e].owner.compare_exchange_strong(expected, self)) {
         h_->endpoint[e].armed.store(0);
         *endpoint = e;
-        return Status::Ok();
+        return true;
       }
     }
-    if (ReclaimDead() == 0) break;
-  }
+    return false;
+  });
+  if (claimed) return Status::Ok();
   return Status::Own("ERR_CHANNEL_FULL", "every endpoint of the frame channel is taken by a live process (" +
                                              std::to_string(h_->geometry.endpoints) + "; see options.processes)");
 }
@@ -108,7 +114,7 @@ PublisherInfo Channel::Publisher() const {
 }
 
 Status Channel::AddSubscriber(uint32_t endpoint, uint32_t* subscriber) {
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  bool added = AgainAfterReclaiming([&] {
     for (uint32_t i = 0; i < kMaxSubscribers; ++i) {
       SubscriberEntry& s = h_->subscriber[i];
       uint32_t expected = 0;
@@ -124,10 +130,11 @@ Status Channel::AddSubscriber(uint32_t endpoint, uint32_t* subscriber) {
       uint64_t after = SeqOf(h_->published.load());
       if (after != before) s.cursor.store(after + 1);
       *subscriber = i;
-      return Status::Ok();
+      return true;
     }
-    if (ReclaimDead() == 0) break;
-  }
+    return false;
+  });
+  if (added) return Status::Ok();
   return Status::Own("ERR_CHANNEL_FULL", "the frame channel has its maximum of " + std::to_string(kMaxSubscribers) +
                                              " subscribers");
 }
@@ -258,10 +265,7 @@ bool Channel::TryLoanLatest(Loan* out) {
 
 Status Channel::LoanSlot(Loan* out) {
   const bool queue = h_->geometry.policy == kQueue;
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    if (queue ? TryLoanQueue(out) : TryLoanLatest(out)) return Status::Ok();
-    if (ReclaimDead() == 0) break;
-  }
+  if (AgainAfterReclaiming([&] { return queue ? TryLoanQueue(out) : TryLoanLatest(out); })) return Status::Ok();
   return Status::Own("ERR_NO_FREE_SLOT",
                      queue ? "every slot holds a frame a subscriber has not yet received or released"
                            : "every slot but the newest is held by a subscriber: release frames sooner, or use more slots");

@@ -164,6 +164,9 @@ class Channel {
   uint32_t ReclaimDead();
 
  private:
+  // attempt(), and once more if that failed and dead processes were reclaimed.
+  template <typename Attempt>
+  bool AgainAfterReclaiming(Attempt attempt);
   bool TryLoanQueue(Loan* out);
   bool TryLoanLatest(Loan* out);
   uint64_t LeasedSlots() const;
