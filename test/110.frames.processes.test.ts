@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FrameChannel, forkUtility, type FramePublisher } from 'electron-shm';
+import { FrameChannel, type FramePublisher } from 'electron-shm';
 import { writePattern } from './fixtures/frame-pattern';
-import { FIXTURES, forkFixture, messageFrom, stopFixture, type FixtureChild } from './helpers';
+import { forkFixture, messageFrom, stopFixture, type FixtureChild } from './helpers';
 
 interface Reported {
   ready?: boolean;
@@ -18,13 +17,7 @@ interface Reported {
 const isResult = (m: Reported) => m.result !== undefined || m.error !== undefined;
 
 async function startSubscriber(fixture: string, command: object): Promise<FixtureChild> {
-  const child = fixture.endsWith('.js')
-    ? Object.assign(forkUtility(path.join(FIXTURES, fixture), [], { execArgv: [], stdio: ['ignore', 'ignore', 'inherit'] }), {
-        stderrText: () => '',
-        exited: Promise.resolve(),
-      })
-    : forkFixture(fixture);
-  if (fixture.endsWith('.js')) child.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+  const child = forkFixture(fixture);
   const ready = messageFrom<Reported>(child, (m) => m.ready === true || m.error !== undefined);
   child.postMessage(command);
   const first = await ready;

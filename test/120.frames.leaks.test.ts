@@ -1,17 +1,7 @@
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import { describe, it } from 'node:test';
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
 import { FrameChannel } from 'electron-shm';
-import { mappingLines, openFdCount, sharedMappings } from './helpers';
-
-v8.setFlagsFromString('--expose-gc');
-const collectGarbage = vm.runInNewContext('gc') as () => void;
-
-function threadCount(): number {
-  return fs.readdirSync('/proc/self/task').length;
-}
+import { collectGarbage, mappingLines, openFdCount, sharedMappings, threadCount } from './helpers';
 
 /** Everything a channel has, used once and closed: export, import, publish, receive, wait. */
 async function cycle(): Promise<void> {
@@ -38,6 +28,7 @@ async function cycle(): Promise<void> {
 describe('frame channel leaks', () => {
   it('Tests that 2,000 channels, each exported, imported, published, received and closed, leave no fd, mapping or thread', async () => {
     // The process's wake watcher opens with the first channel and stays.
+    // Counts are taken after full collections.
     for (let i = 0; i < 50; i++) await cycle();
     collectGarbage();
     const fds = openFdCount();

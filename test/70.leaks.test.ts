@@ -2,10 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
 import { AnonMap, importHandle, SharedMemory } from 'electron-shm';
-import { mappingLines, openFdCount, sharedMappings, uniqueName } from './helpers';
+import { collectGarbage, mappingLines, openFdCount, sharedMappings, threadCount, uniqueName } from './helpers';
 
 function cycle(size: number): void {
   const map = AnonMap.create(size);
@@ -21,15 +19,6 @@ function cycle(size: number): void {
   } finally {
     map.close();
   }
-}
-
-// The test measures after full collections, so that what V8 and malloc keep
-// for themselves has settled.
-v8.setFlagsFromString('--expose-gc');
-const collectGarbage = vm.runInNewContext('gc') as () => void;
-
-function threadCount(): number {
-  return require('node:fs').readdirSync('/proc/self/task').length;
 }
 
 describe('leaks', () => {
