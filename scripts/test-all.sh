@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # The one test command (README, .ci/run): type checks, the C++ tests of the
-# native core (ctest), the Node tests with real processes, and a last check
-# that nothing of ours is left in /dev/shm. Run it after `npm ci`.
+# native core (ctest), the Node tests with real processes, the demo's
+# end-to-end tests in Chromium (Playwright), and a last check that nothing
+# of ours is left in /dev/shm. Run it after `npm ci`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# What npm does not provide: the C++ toolchain and GoogleTest, from Debian.
+# What npm does not provide: the C++ toolchain and GoogleTest, Chromium for
+# the end-to-end tests and ffmpeg for the demo's --video, from Debian.
 missing=()
 command -v cmake >/dev/null || missing+=(cmake)
 command -v ninja >/dev/null || missing+=(ninja-build)
 command -v g++ >/dev/null || missing+=(g++)
 dpkg -s libgtest-dev >/dev/null 2>&1 || missing+=(libgtest-dev)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing from Debian: ${missing[*]}"
   if [ "$(id -u)" -ne 0 ]; then
@@ -24,6 +28,7 @@ fi
 echo "== TypeScript: build and type-check everything"
 npx tsc -p tsconfig.build.json
 npx tsc -p tsconfig.json
+npx tsc -p tsconfig.renderer.json
 
 echo "== C++: the native core (ctest)"
 cmake -S . -B build-tests -G Ninja -DCMAKE_BUILD_TYPE=Debug >/dev/null
@@ -32,6 +37,9 @@ cmake --build build-tests
 
 echo "== Node: the library with real processes and real shared memory"
 node --import tsx --test test/*.test.ts
+
+echo "== End to end: the demo in Chromium (Playwright); Electron where its binary exists"
+npx playwright test -c e2e/playwright.config.ts
 
 echo "== Leftovers in /dev/shm"
 left=$(ls /dev/shm | grep -E '^(eshm-test-|electron-shm-anon-)' || true)
