@@ -48,12 +48,26 @@ export const DEMO_CHECKS: DemoCheck[] = [
       await expect.poll(async () => frameNumberOf(await canvasImage(page)), { message: 'frame number on the canvas' }).toBeGreaterThan(frameNumberOf(first));
       const second = await canvasImage(page);
       expect(second.rgba.equals(first.rgba), 'two samples of the canvas are different pictures').toBe(false);
-      // The page reaches the main process only through the bridge's named functions.
-      expect(await page.evaluate(() => Object.keys((window as unknown as { demo: object }).demo).sort())).toEqual(
+      await screenshot('video');
+    },
+  },
+  {
+    title: 'the page has only the named functions of the bridge, and they refuse bad arguments with a code',
+    launch: pattern,
+    async run({ page }) {
+      type PageWithDemo = { demo: Record<string, (...args: unknown[]) => Promise<unknown>> };
+      expect(await page.evaluate(() => Object.keys((window as unknown as PageWithDemo).demo).sort())).toEqual(
         ['addAnalyzer', 'nextPreview', 'onStats', 'removeAnalyzer', 'setFps', 'setPaused', 'setResolution', 'stats'],
       );
       expect(await page.evaluate(() => [typeof (globalThis as { require?: unknown }).require, typeof (globalThis as { process?: unknown }).process])).toEqual(['undefined', 'undefined']);
-      await screenshot('video');
+      const refusal = (call: string, args: unknown[]): Promise<string> =>
+        page.evaluate(
+          ([call, args]) => (window as unknown as PageWithDemo).demo[call as string]!(...(args as unknown[])).then(() => 'accepted', (error: Error) => error.message),
+          [call, args] as const,
+        );
+      expect(await refusal('setFps', [0])).toMatch(/\[ERR_OUT_OF_RANGE\]$/);
+      expect(await refusal('setResolution', ['8k'])).toMatch(/\[ERR_INVALID_ARG_VALUE\]$/);
+      expect(await refusal('setPaused', ['yes'])).toMatch(/\[ERR_INVALID_ARG_TYPE\]$/);
     },
   },
   {

@@ -5,14 +5,14 @@
  * and stopping checks that all of them are gone.
  */
 import { _electron, expect, type Page } from '@playwright/test';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { processGone, ROOT, startWebHost, workerPidsIn, type DemoLaunch } from './web-host-process';
 
-export const ROOT = path.join(__dirname, '..');
-const WEB_HOST = path.join(ROOT, 'dist', 'main', 'demo', 'web-host.js');
+export { processGone, ROOT, type DemoLaunch };
+
 const ELECTRON_MAIN = path.join(ROOT, 'dist', 'main', 'demo', 'electron-main.js');
-const WORKER_STARTED = /^(producer|analyzer) started: pid (\d+)$/gm;
 
 export interface RunningDemo {
   /** Pids of every worker started so far, as the demo printed them. */
@@ -23,72 +23,20 @@ export interface RunningDemo {
   stop(): Promise<void>;
 }
 
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Whether a process is gone (or only a zombie that nobody reaped yet). */
-export function processGone(pid: number): boolean {
-  if (!processExists(pid)) return true;
-  try {
-    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
-  } catch {
-    return true;
-  }
-}
-
-function pidsIn(output: string): number[] {
-  return [...output.matchAll(WORKER_STARTED)].map((m) => Number(m[2]));
-}
-
 async function expectAllGone(pids: number[]): Promise<void> {
   await expect.poll(() => pids.filter((pid) => !processGone(pid)), { message: 'worker processes left running', timeout: 10_000 }).toEqual([]);
 }
 
-export interface DemoLaunch {
-  args: string[];
-  env?: NodeJS.ProcessEnv;
-}
-
 /** Starts `npm run demo:web`'s host and waits for its URL. */
-export async function startWebHost({ args, env }: DemoLaunch): Promise<RunningDemo & { url: string }> {
-  const host = spawn(process.execPath, [WEB_HOST, '--port', '0', ...args], {
-    cwd: ROOT,
-    env: env ?? process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  host.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  host.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => host.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`The web host printed no URL in 15 s:\n${output}`)), 15_000);
-    const look = (): void => {
-      const found = /open (http:\/\/127\.0\.0\.1:\d+\/#[0-9a-f]+)/.exec(output);
-      if (found) {
-        clearTimeout(timer);
-        resolve(found[1]!);
-      }
-    };
-    host.stdout.on('data', look);
-    host.once('exit', () => reject(new Error(`The web host exited:\n${output}`)));
-  });
+export async function startWebDemo(launch: DemoLaunch): Promise<RunningDemo & { url: string }> {
+  const host = await startWebHost(launch);
   return {
-    url,
-    workerPids: () => pidsIn(output),
-    output: () => output,
+    url: host.url,
+    workerPids: host.workerPids,
+    output: host.output,
     async stop() {
-      const pids = pidsIn(output);
-      if (host.exitCode === null && host.signalCode === null) host.kill('SIGTERM');
-      const timer = setTimeout(() => host.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-      expect(host.exitCode, `the web host's exit; it printed:\n${output}`).toBe(0);
+      const pids = host.workerPids();
+      expect(await host.stop(), `the web host's exit code; it printed:\n${host.output()}`).toBe(0);
       await expectAllGone(pids);
     },
   };
@@ -118,10 +66,10 @@ export async function startElectronApp({ args, env }: DemoLaunch): Promise<Runni
   const page = await app.firstWindow();
   return {
     page,
-    workerPids: () => pidsIn(output),
+    workerPids: () => workerPidsIn(output),
     output: () => output,
     async stop() {
-      const pids = pidsIn(output);
+      const pids = workerPidsIn(output);
       await app.close();
       await expectAllGone(pids);
     },

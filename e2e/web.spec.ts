@@ -3,14 +3,14 @@ import { test } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEMO_CHECKS } from './demo-checks';
-import { ROOT, startWebHost } from './demo-hosts';
+import { ROOT, startWebDemo } from './demo-hosts';
 
 const SCREENSHOTS = path.join(ROOT, 'e2e', 'screenshots');
 
 test.describe('demo, web host', () => {
   for (const check of DEMO_CHECKS) {
     test(check.title, async ({ page }, testInfo) => {
-      const demo = await startWebHost(check.launch(testInfo.outputPath()));
+      const demo = await startWebDemo(check.launch(testInfo.outputPath()));
       try {
         await page.goto(demo.url);
         await check.run({

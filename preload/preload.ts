@@ -9,15 +9,27 @@
 const { contextBridge, ipcRenderer } = require('electron') as typeof import('electron');
 
 type DemoBridge = import('../main/demo/bridge-api.js').DemoBridge;
+type BridgeReply = import('../main/demo/bridge-api.js').BridgeReply;
+
+/**
+ * Sends one call and unwraps its reply. An error keeps its code in its
+ * message too: contextBridge hands the page an Error's message, not its
+ * other properties.
+ */
+async function call(name: string, ...args: unknown[]): Promise<any> {
+  const reply: BridgeReply = await ipcRenderer.invoke(`demo:${name}`, ...args);
+  if ('error' in reply) throw Object.assign(new Error(`${reply.error.message} [${reply.error.code}]`), { code: reply.error.code });
+  return reply.value;
+}
 
 const demoBridge: DemoBridge = {
-  stats: () => ipcRenderer.invoke('demo:stats'),
-  setResolution: (name) => ipcRenderer.invoke('demo:setResolution', name),
-  setFps: (fps) => ipcRenderer.invoke('demo:setFps', fps),
-  setPaused: (paused) => ipcRenderer.invoke('demo:setPaused', paused),
-  addAnalyzer: () => ipcRenderer.invoke('demo:addAnalyzer'),
-  removeAnalyzer: () => ipcRenderer.invoke('demo:removeAnalyzer'),
-  nextPreview: () => ipcRenderer.invoke('demo:nextPreview'),
+  stats: () => call('stats'),
+  setResolution: (name) => call('setResolution', name),
+  setFps: (fps) => call('setFps', fps),
+  setPaused: (paused) => call('setPaused', paused),
+  addAnalyzer: () => call('addAnalyzer'),
+  removeAnalyzer: () => call('removeAnalyzer'),
+  nextPreview: () => call('nextPreview'),
   onStats: (listener) => {
     ipcRenderer.on('demo:stats', (_event, stats) => listener(stats));
   },

@@ -12,6 +12,8 @@
 
   /** @typedef {import('../main/demo/bridge-api').DemoBridge} DemoBridge */
   /** @typedef {import('../main/demo/bridge-api').DemoStats} DemoStats */
+  // Errors carry their code in the message as well, as under Electron,
+  // where only an Error's message reaches the page.
 
   // The token comes in the URL's fragment, which the browser never sends
   // to a server or puts in a Referer.
@@ -41,8 +43,8 @@
     }
     const message = JSON.parse(event.data);
     if (message.event === 'stats') for (const listener of statsListeners) listener(message.stats);
-    else if (message.error) settle(message.id, undefined, new Error(message.error.message));
-    else settle(message.id, message.result);
+    else if (message.error) settle(message.id, undefined, Object.assign(new Error(`${message.error.message} [${message.error.code}]`), { code: message.error.code }));
+    else settle(message.id, message.value);
   });
 
   socket.addEventListener('close', () => {

@@ -75,7 +75,18 @@ async function receiveFrom(own: FrameSubscriber): Promise<void> {
 
 function switchChannel(handle: string): void {
   leaveChannel();
-  channel = FrameChannel.import(handle);
+  try {
+    channel = FrameChannel.import(handle);
+  } catch (error) {
+    if ((error as ShmError).code !== 'ERR_HANDLE_REVOKED') {
+      post({ type: 'failure', message: `The analyzer could not open the channel: ${(error as Error).message}` });
+      process.exit(1);
+    }
+    // Two resolution changes in quick succession: the main process closed
+    // this channel before we opened it, and the next handle is on its way.
+    console.warn(`analyzer: skipped a channel closed before it was opened (${(error as Error).message})`);
+    return;
+  }
   subscriber = channel.subscriber();
   void receiveFrom(subscriber);
 }

@@ -97,5 +97,11 @@ export interface DemoBridge {
 }
 
 export type BridgeCall = Exclude<keyof DemoBridge, 'onStats'>;
+
+/**
+ * How a call's outcome crosses either bridge. The page's side turns an
+ * error into an Error with this code and message.
+ */
+export type BridgeReply = { value: unknown } | { error: { code: string; message: string } };
 export const BRIDGE_CALLS: readonly BridgeCall[] = ['stats', 'setResolution', 'setFps', 'setPaused', 'addAnalyzer', 'removeAnalyzer', 'nextPreview'];
 

@@ -1,41 +1,59 @@
 /**
  * The calls of DemoBridge on a DemoPipeline, each checking its arguments
  * first: a renderer is not trusted, whichever bridge it speaks through.
+ * A call's outcome travels as a BridgeReply, so that both bridges give the
+ * page the same errors with the same codes.
  */
-import { BRIDGE_CALLS, type BridgeCall } from './bridge-api.js';
+import { invalidType, invalidValue } from '../errors.js';
+import { integerIn, string } from '../validate.js';
+import { BRIDGE_CALLS, type BridgeCall, type BridgeReply } from './bridge-api.js';
 import type { DemoPipeline } from './pipeline.js';
 import { MAX_FPS, MIN_FPS, RESOLUTION_NAMES, type ResolutionName } from './protocol.js';
 
-export class BridgeArgumentError extends Error {}
-
-function argument<T>(args: unknown[], accept: (value: unknown) => value is T, what: string): T {
-  if (args.length !== 1 || !accept(args[0])) throw new BridgeArgumentError(`Expected ${what}, received ${JSON.stringify(args)}`);
-  return args[0];
+function argumentCount(call: BridgeCall, args: readonly unknown[], count: number): void {
+  if (args.length !== count) throw invalidValue(`the arguments of ${call}`, count === 0 ? 'none' : `exactly ${count}`, args);
 }
 
-function noArguments(args: unknown[]): void {
-  if (args.length !== 0) throw new BridgeArgumentError(`Expected no arguments, received ${args.length}`);
+function resolution(value: unknown): ResolutionName {
+  if (!RESOLUTION_NAMES.includes(string('name', value) as ResolutionName)) {
+    throw invalidValue('name', `one of ${RESOLUTION_NAMES.join(', ')}`, value);
+  }
+  return value as ResolutionName;
 }
 
-const isResolution = (value: unknown): value is ResolutionName => RESOLUTION_NAMES.includes(value as ResolutionName);
-const isFps = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= MIN_FPS && (value as number) <= MAX_FPS;
-const isBoolean = (value: unknown): value is boolean => typeof value === 'boolean';
+type Handler = (pipeline: DemoPipeline, args: readonly unknown[]) => unknown;
 
-export type BridgeHandlers = Record<BridgeCall, (...args: unknown[]) => Promise<unknown>>;
+const HANDLERS: Record<BridgeCall, { arity: number; run: Handler }> = {
+  stats: { arity: 0, run: (pipeline) => pipeline.stats() },
+  setResolution: { arity: 1, run: (pipeline, [name]) => pipeline.setResolution(resolution(name)) },
+  setFps: { arity: 1, run: (pipeline, [fps]) => pipeline.setFps(integerIn('fps', fps, MIN_FPS, MAX_FPS)) },
+  setPaused: {
+    arity: 1,
+    run: (pipeline, [paused]) => {
+      if (typeof paused !== 'boolean') throw invalidType('paused', 'a boolean', paused);
+      return pipeline.setPaused(paused);
+    },
+  },
+  addAnalyzer: { arity: 0, run: (pipeline) => pipeline.addAnalyzer() },
+  removeAnalyzer: { arity: 0, run: (pipeline) => pipeline.removeAnalyzer() },
+  nextPreview: { arity: 0, run: (pipeline) => pipeline.nextPreview() },
+};
 
-/** The calls of DemoBridge on `pipeline`, each checking its arguments first. */
-export function bridgeHandlers(pipeline: DemoPipeline): BridgeHandlers {
-  return {
-    stats: async (...args) => (noArguments(args), pipeline.stats()),
-    setResolution: async (...args) => pipeline.setResolution(argument(args, isResolution, `one of ${RESOLUTION_NAMES.join(', ')}`)),
-    setFps: async (...args) => pipeline.setFps(argument(args, isFps, `an integer from ${MIN_FPS} to ${MAX_FPS}`)),
-    setPaused: async (...args) => pipeline.setPaused(argument(args, isBoolean, 'a boolean')),
-    addAnalyzer: async (...args) => (noArguments(args), pipeline.addAnalyzer()),
-    removeAnalyzer: async (...args) => (noArguments(args), pipeline.removeAnalyzer()),
-    nextPreview: async (...args) => (noArguments(args), pipeline.nextPreview()),
+/**
+ * A function that runs one bridge call, named by `call`, on `pipeline`.
+ * It never throws: a bad call, bad arguments or a failure of the pipeline
+ * come back as `{ error: { code, message } }`.
+ */
+export function bridgeDispatcher(pipeline: DemoPipeline): (call: unknown, args: readonly unknown[]) => Promise<BridgeReply> {
+  return async (call, args) => {
+    try {
+      if (!BRIDGE_CALLS.includes(call as BridgeCall)) throw invalidValue('call', `one of ${BRIDGE_CALLS.join(', ')}`, call);
+      const handler = HANDLERS[call as BridgeCall];
+      argumentCount(call as BridgeCall, args, handler.arity);
+      return { value: (await handler.run(pipeline, args)) ?? null };
+    } catch (error) {
+      const { code = 'ERR_DEMO', message } = error as Error & { code?: string };
+      return { error: { code, message } };
+    }
   };
-}
-
-export function isBridgeCall(name: unknown): name is BridgeCall {
-  return BRIDGE_CALLS.includes(name as BridgeCall);
 }

@@ -9,7 +9,7 @@ import { app, BrowserWindow, ipcMain } from 'electron';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BRIDGE_CALLS } from './bridge-api.js';
-import { bridgeHandlers } from './bridge-handlers.js';
+import { bridgeDispatcher } from './bridge-handlers.js';
 import { parseDemoArgs } from './demo-options.js';
 import { preloadPath, rendererDir } from './paths.js';
 import { DemoPipeline } from './pipeline.js';
@@ -46,12 +46,12 @@ void app.whenReady().then(() => {
   const demo = new DemoPipeline(options);
   pipeline = demo;
   demo.on('worker', (name: string, pid: number) => console.log(`${name} started: pid ${pid}`));
-  const handlers = bridgeHandlers(demo);
+  const dispatch = bridgeDispatcher(demo);
   for (const call of BRIDGE_CALLS) {
     ipcMain.handle(`demo:${call}`, (event, ...args: unknown[]) => {
       // Only the demo page, in any of our windows, may drive the pipeline.
       if (event.senderFrame?.url !== pageUrl) throw new Error('Only the demo page may call the demo');
-      return handlers[call](...args);
+      return dispatch(call, args);
     });
   }
   openWindow(demo);

@@ -11,7 +11,7 @@
  */
 import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
-import { FrameChannel, forkUtility, type FrameSubscriber, type UtilityChild } from '../index.js';
+import { FrameChannel, forkUtility, ShmError, type FrameSubscriber, type UtilityChild } from '../index.js';
 import type { AnalyzerStats, DemoStats, Preview, ProcessState } from './bridge-api.js';
 import { scaledPreview } from './preview.js';
 import {
@@ -174,7 +174,7 @@ export class DemoPipeline extends EventEmitter {
   addAnalyzer(): number | null {
     this.#live();
     if (this.#analyzers.filter((a) => a.worker.alive).length >= MAX_ANALYZERS) {
-      throw new RangeError(`At most ${MAX_ANALYZERS} analyzers run at once`);
+      throw Object.assign(new RangeError(`At most ${MAX_ANALYZERS} analyzers run at once`), { code: 'ERR_ANALYZER_LIMIT' });
     }
     const entry: AnalyzerEntry = {
       id: this.#nextAnalyzerId++,
@@ -333,7 +333,7 @@ export class DemoPipeline extends EventEmitter {
   }
 
   #live(): void {
-    if (this.#closed) throw new Error('The demo pipeline is closed');
+    if (this.#closed) throw new ShmError('ERR_CLOSED', 'The demo pipeline is closed');
   }
 }
 

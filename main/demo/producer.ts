@@ -69,7 +69,18 @@ function produceFrame(): void {
 /** Leaves the current channel (subscribers see it close) for the one behind `handle`. */
 function switchChannel(handle: string): void {
   leaveChannel();
-  channel = FrameChannel.import(handle);
+  try {
+    channel = FrameChannel.import(handle);
+  } catch (error) {
+    if ((error as ShmError).code !== 'ERR_HANDLE_REVOKED') {
+      post({ type: 'failure', message: `The producer could not open the channel: ${(error as Error).message}` });
+      process.exit(1);
+    }
+    // Two resolution changes in quick succession: the main process closed
+    // this channel before we opened it, and the next handle is on its way.
+    console.warn(`producer: skipped a channel closed before it was opened (${(error as Error).message})`);
+    return;
+  }
   publisher = channel.publisher();
   if (videoFile !== undefined) video = new VideoReader(videoFile, channel.width, channel.height, fail);
   report();

@@ -17,7 +17,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Preview } from './bridge-api.js';
-import { BridgeArgumentError, bridgeHandlers, isBridgeCall } from './bridge-handlers.js';
+import { bridgeDispatcher } from './bridge-handlers.js';
 import { parseDemoArgs, UsageError } from './demo-options.js';
 import { rendererDir } from './paths.js';
 import { DemoPipeline } from './pipeline.js';
@@ -36,15 +36,16 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 const CONTENT_SECURITY_POLICY = "default-src 'self'; connect-src 'self' ws://127.0.0.1:*; img-src 'self' data:";
 
+/** What the page sends: a call of DemoBridge, numbered by the page. */
 interface BridgeRequest {
   id: number;
-  call: string;
+  call: unknown;
   args: unknown[];
 }
 
 function isRequest(value: unknown): value is BridgeRequest {
   const request = value as BridgeRequest;
-  return typeof value === 'object' && value !== null && Number.isInteger(request.id) && typeof request.call === 'string' && Array.isArray(request.args);
+  return typeof value === 'object' && value !== null && Number.isInteger(request.id) && request.id >= 0 && request.id <= 0xffffffff && Array.isArray(request.args);
 }
 
 /**
@@ -62,7 +63,7 @@ function previewMessage(id: number, preview: Preview): Buffer {
 }
 
 function serveBridge(socket: WebSocket, pipeline: DemoPipeline): void {
-  const handlers = bridgeHandlers(pipeline);
+  const dispatch = bridgeDispatcher(pipeline);
   const sendStats = (stats: unknown): void => socket.send(JSON.stringify({ event: 'stats', stats }));
   pipeline.on('stats', sendStats);
   socket.on('close', () => pipeline.off('stats', sendStats));
@@ -73,19 +74,15 @@ function serveBridge(socket: WebSocket, pipeline: DemoPipeline): void {
     } catch {
       request = undefined;
     }
-    if (!isRequest(request) || !isBridgeCall(request.call)) {
+    // Not even a numbered request: nothing to answer, so the page is broken or not ours.
+    if (!isRequest(request)) {
       socket.close(1008, 'Not a bridge request');
       return;
     }
-    const { id, call, args } = request;
-    try {
-      const result = await handlers[call](...args);
-      if (call === 'nextPreview' && result !== null) socket.send(previewMessage(id, result as Preview));
-      else socket.send(JSON.stringify({ id, result: result ?? null }));
-    } catch (error) {
-      const kind = error instanceof BridgeArgumentError ? 'argument' : 'failure';
-      socket.send(JSON.stringify({ id, error: { kind, message: (error as Error).message } }));
-    }
+    const reply = await dispatch(request.call, request.args);
+    if (socket.readyState !== socket.OPEN) return;
+    if (request.call === 'nextPreview' && 'value' in reply && reply.value !== null) socket.send(previewMessage(request.id, reply.value as Preview));
+    else socket.send(JSON.stringify({ id: request.id, ...reply }));
   });
 }
 
