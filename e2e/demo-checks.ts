@@ -54,7 +54,7 @@ export const DEMO_CHECKS: DemoCheck[] = [
   {
     title: 'the page has only the named functions of the bridge, and they refuse bad arguments with a code',
     launch: pattern,
-    async run({ page }) {
+    async run({ page, screenshot }) {
       type PageWithDemo = { demo: Record<string, (...args: unknown[]) => Promise<unknown>> };
       expect(await page.evaluate(() => Object.keys((window as unknown as PageWithDemo).demo).sort())).toEqual(
         ['addAnalyzer', 'nextPreview', 'onStats', 'removeAnalyzer', 'setFps', 'setPaused', 'setResolution', 'stats'],
@@ -68,6 +68,7 @@ export const DEMO_CHECKS: DemoCheck[] = [
       expect(await refusal('setFps', [0])).toMatch(/\[ERR_OUT_OF_RANGE\]$/);
       expect(await refusal('setResolution', ['8k'])).toMatch(/\[ERR_INVALID_ARG_VALUE\]$/);
       expect(await refusal('setPaused', ['yes'])).toMatch(/\[ERR_INVALID_ARG_TYPE\]$/);
+      await screenshot('bridge');
     },
   },
   {

@@ -20,6 +20,7 @@ export interface DemoLaunch {
 }
 
 export interface WebHostProcess {
+  pid: number;
   url: string;
   /** Pids of every worker started so far, as the host printed them. */
   workerPids(): number[];
@@ -62,6 +63,7 @@ export async function startWebHost({ args, env }: DemoLaunch): Promise<WebHostPr
     void exited.then(() => reject(new Error(`The web host exited before printing its URL:\n${output}`)));
   });
   return {
+    pid: host.pid!,
     url,
     workerPids: () => workerPidsIn(output),
     output: () => output,

@@ -108,6 +108,23 @@ describe('the web host command line', () => {
   }
 });
 
+describe('the web host, killed', () => {
+  it('Tests that its worker processes end when the host is killed with SIGKILL', async () => {
+    const host = await startWebHost({ args: ['--analyzers', '2'] });
+    let pids: number[] = [];
+    try {
+      for (let i = 0; i < 100 && host.workerPids().length < 3; i++) await sleep(50);
+      pids = host.workerPids();
+      assert.equal(pids.length, 3, host.output());
+    } finally {
+      process.kill(host.pid, 'SIGKILL');
+      await host.stop();
+    }
+    for (let i = 0; i < 100 && pids.some((pid) => !processGone(pid)); i++) await sleep(50);
+    assert.deepEqual(pids.filter((pid) => !processGone(pid)), [], 'workers left running after their host was killed');
+  });
+});
+
 describe('the web host', () => {
   let host: WebHostProcess;
   let bridge: BridgeClient;

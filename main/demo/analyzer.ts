@@ -8,16 +8,16 @@
  * Main → analyzer: WorkerCommand. Analyzer → main: AnalyzerReport, or a
  * WorkerFailure before it exits.
  */
-import { FrameChannel, ShmError, utilityParent, type Frame, type FrameSubscriber } from '../index.js';
+import type { Frame, FrameChannel, FrameSubscriber, ShmError } from '../index.js';
 import { LumaAnalysis, type LumaFigures } from './luma-analysis.js';
-import { readFrameMeta, type AnalyzerReport, type WorkerCommand, type WorkerMessage } from './protocol.js';
+import { readFrameMeta, type AnalyzerReport } from './protocol.js';
 import { checkPatternFrame } from './test-pattern.js';
+import { fail, onCommand, openChannel, post } from './worker-side.js';
 
 const REPORT_INTERVAL_MS = 250;
 /** Latency samples kept between two reports. */
 const MAX_LATENCIES = 2000;
 
-const parent = utilityParent();
 const luma = new LumaAnalysis();
 
 let channel: FrameChannel | undefined;
@@ -30,10 +30,6 @@ let lastIntegrityError: string | null = null;
 let size = { width: 0, height: 0 };
 let figures: LumaFigures = { histogram: [], motion: 0 };
 let latenciesUs: number[] = [];
-
-function post(message: WorkerMessage): void {
-  parent.postMessage(message);
-}
 
 function analyze(frame: Frame): void {
   const latencyNs = process.hrtime.bigint() - frame.timestamp;
@@ -68,25 +64,14 @@ async function receiveFrom(own: FrameSubscriber): Promise<void> {
     // ERR_CLOSED: we left for another channel. ERR_PUBLISHER_GONE: the
     // producer left this one (a resolution change); the new handle follows.
     if (code === 'ERR_CLOSED' || code === 'ERR_PUBLISHER_GONE') return;
-    post({ type: 'failure', message: `The analyzer stopped: ${(error as Error).message}` });
-    process.exit(1);
+    fail(`The analyzer stopped: ${(error as Error).message}`);
   }
 }
 
 function switchChannel(handle: string): void {
   leaveChannel();
-  try {
-    channel = FrameChannel.import(handle);
-  } catch (error) {
-    if ((error as ShmError).code !== 'ERR_HANDLE_REVOKED') {
-      post({ type: 'failure', message: `The analyzer could not open the channel: ${(error as Error).message}` });
-      process.exit(1);
-    }
-    // Two resolution changes in quick succession: the main process closed
-    // this channel before we opened it, and the next handle is on its way.
-    console.warn(`analyzer: skipped a channel closed before it was opened (${(error as Error).message})`);
-    return;
-  }
+  channel = openChannel('analyzer', handle);
+  if (channel === undefined) return;
   subscriber = channel.subscriber();
   void receiveFrom(subscriber);
 }
@@ -117,12 +102,11 @@ function report(): void {
   post(message);
 }
 
-parent.on('message', (command: WorkerCommand) => {
+process.on('exit', leaveChannel);
+
+onCommand((command) => {
   if (command.type === 'channel') switchChannel(command.handle);
-  else if (command.type === 'stop') {
-    leaveChannel();
-    process.exit(0);
-  }
+  else if (command.type === 'stop') process.exit(0);
 });
 
 setInterval(report, REPORT_INTERVAL_MS);

@@ -5,7 +5,7 @@
  * bridgeHandlers(). Types only (and the list of calls), so that the
  * renderer's scripts are checked against them too.
  */
-import type { FrameSource, ResolutionName } from './protocol.js';
+import type { AnalyzerReport, FrameSource, ResolutionName } from './protocol.js';
 
 /** A scaled-down copy of the newest frame: the only pixels the renderer gets. */
 export interface Preview {
@@ -19,24 +19,15 @@ export interface Preview {
 
 export type ProcessState = 'starting' | 'running' | 'stopping' | 'stopped' | 'ended';
 
-export interface AnalyzerStats {
+/** An analyzer's last report, and what the main process makes of its reports. */
+export interface AnalyzerStats extends Omit<AnalyzerReport, 'type' | 'latenciesUs'> {
   /** 1, 2, 3… in the order they were started. */
   id: number;
   pid: number | null;
   state: ProcessState;
   /** Why it ended, when it ended without being asked to. */
   endReason: string | null;
-  received: number;
   receivedPerSecond: number;
-  /** Frames it never saw because it was busy (the channel keeps only the newest). */
-  skipped: number;
-  checked: number;
-  integrityErrors: number;
-  lastIntegrityError: string | null;
-  width: number;
-  height: number;
-  histogram: number[];
-  motion: number;
   latencyMedianUs: number | null;
   latencyP99Us: number | null;
 }

@@ -19,6 +19,13 @@ const page = path.join(rendererDir(), 'index.html');
 const pageUrl = pathToFileURL(page).href;
 let pipeline: DemoPipeline | undefined;
 
+function isDemoPage(url: string | undefined): boolean {
+  if (url === undefined) return false;
+  const parsed = new URL(url);
+  parsed.hash = '';
+  return parsed.href === pageUrl;
+}
+
 function openWindow(demo: DemoPipeline): void {
   const window = new BrowserWindow({
     width: 1280,
@@ -50,7 +57,7 @@ void app.whenReady().then(() => {
   for (const call of BRIDGE_CALLS) {
     ipcMain.handle(`demo:${call}`, (event, ...args: unknown[]) => {
       // Only the demo page, in any of our windows, may drive the pipeline.
-      if (event.senderFrame?.url !== pageUrl) throw new Error('Only the demo page may call the demo');
+      if (!isDemoPage(event.senderFrame?.url)) throw new Error('Only the demo page may call the demo');
       return dispatch(call, args);
     });
   }

@@ -7,15 +7,15 @@
  * Main → producer: WorkerCommand. Producer → main: ProducerReport, or a
  * WorkerFailure before it exits.
  */
-import { FrameChannel, ShmError, utilityParent, type FramePublisher } from '../index.js';
+import type { FrameChannel, FramePublisher, Sample, ShmError } from '../index.js';
 import { FrameClock } from './frame-clock.js';
-import { writeFrameMeta, type FrameSource, type ProducerReport, type WorkerCommand, type WorkerMessage } from './protocol.js';
+import { writeFrameMeta, type FrameSource, type ProducerReport } from './protocol.js';
 import { drawPattern } from './test-pattern.js';
 import { VideoReader } from './video-reader.js';
+import { fail, onCommand, openChannel, post } from './worker-side.js';
 
 const REPORT_INTERVAL_MS = 250;
 
-const parent = utilityParent();
 const videoFile = optionValue('--video');
 const source: FrameSource = videoFile === undefined ? 'pattern' : 'video';
 
@@ -32,18 +32,9 @@ function optionValue(name: string): string | undefined {
   return at < 0 ? undefined : process.argv[at + 1];
 }
 
-function post(message: WorkerMessage): void {
-  parent.postMessage(message);
-}
-
-function fail(message: string): never {
-  post({ type: 'failure', message });
-  stop(1);
-}
-
 function produceFrame(): void {
   if (publisher === undefined || channel === undefined) return;
-  let sample;
+  let sample: Sample;
   try {
     sample = publisher.loan();
   } catch (error) {
@@ -69,18 +60,8 @@ function produceFrame(): void {
 /** Leaves the current channel (subscribers see it close) for the one behind `handle`. */
 function switchChannel(handle: string): void {
   leaveChannel();
-  try {
-    channel = FrameChannel.import(handle);
-  } catch (error) {
-    if ((error as ShmError).code !== 'ERR_HANDLE_REVOKED') {
-      post({ type: 'failure', message: `The producer could not open the channel: ${(error as Error).message}` });
-      process.exit(1);
-    }
-    // Two resolution changes in quick succession: the main process closed
-    // this channel before we opened it, and the next handle is on its way.
-    console.warn(`producer: skipped a channel closed before it was opened (${(error as Error).message})`);
-    return;
-  }
+  channel = openChannel('producer', handle);
+  if (channel === undefined) return;
   publisher = channel.publisher();
   if (videoFile !== undefined) video = new VideoReader(videoFile, channel.width, channel.height, fail);
   report();
@@ -109,12 +90,10 @@ function report(): void {
   post(message);
 }
 
-function stop(code: number): never {
-  leaveChannel();
-  process.exit(code);
-}
+// Subscribers see the channel closed, not crashed, whenever this process exits.
+process.on('exit', leaveChannel);
 
-parent.on('message', (command: WorkerCommand) => {
+onCommand((command) => {
   switch (command.type) {
     case 'channel':
       switchChannel(command.handle);
@@ -129,7 +108,7 @@ parent.on('message', (command: WorkerCommand) => {
       report();
       break;
     case 'stop':
-      stop(0);
+      process.exit(0);
   }
 });
 
