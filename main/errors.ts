@@ -41,6 +41,11 @@ export class ShmError extends Error {
   readonly code: ShmErrorCode;
   syscall?: string;
   errno?: number;
+  /**
+   * When a system limit refused the operation: which one ('shmmax',
+   * 'shmall', 'shmmni', 'RLIMIT_MEMLOCK', '/dev/shm'). See limits().
+   */
+  limit?: string;
 
   constructor(code: ShmErrorCode, message: string) {
     super(message);

@@ -11,6 +11,7 @@ import { FramePublisher } from './frame-publisher.js';
 import { FrameSubscriber } from './frame-subscriber.js';
 import { frameLayout, PIXEL_FORMATS, planeViews, type FrameLayout, type PixelFormat } from './frame-format.js';
 import { parseHandle } from './handle.js';
+import { explainSpaceError } from './limits.js';
 import { native, type FrameGeometry, type NativeFrameCore } from './native.js';
 import { boolean, integerIn, options, string } from './validate.js';
 import type { MapView } from './views.js';
@@ -151,7 +152,11 @@ export class FrameChannel {
     }
     const map = AnonMap.create(geometry.slotsOffset + slotBytes, given.dir === undefined ? undefined : { dir: string('options.dir', given.dir) });
     try {
-      map.file.allocate();
+      try {
+        map.file.allocate();
+      } catch (error) {
+        throw explainSpaceError(error, map.size);
+      }
       const core = native().createFrameCore(map.file, geometry);
       return new FrameChannel(map, core, layout, geometry);
     } catch (error) {

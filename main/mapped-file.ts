@@ -2,9 +2,28 @@
  * What anonymous maps and named segments have in common: one descriptor of
  * shared memory, its size, and the views mapped from it, all ended by close().
  */
+import * as fs from 'node:fs';
 import { ShmError } from './errors.js';
 import type { NativeFile } from './native.js';
 import { MapView, ViewSet } from './views.js';
+
+/**
+ * What the system can tell of anonymous and named shared memory (fstat).
+ * Unlike a System V segment's status, there is no creator or last pid and
+ * no attach count: the kernel keeps none for these.
+ */
+export interface FileStatus {
+  size: number;
+  /** Permission bits. */
+  mode: number;
+  /** Owner. */
+  uid: number;
+  gid: number;
+  /** Last read, last write, last change of size or permissions. */
+  accessTime: Date;
+  modifyTime: Date;
+  changeTime: Date;
+}
 
 export abstract class MappedFile {
   /** Size of the shared memory in bytes. */
@@ -43,6 +62,20 @@ export abstract class MappedFile {
       throw new ShmError('EACCES', `The ${this.kind} is read-only in this process; map it with { readOnly: true }`);
     }
     return this.#views.add(file.map(offset, length, readOnly, populate), offset, readOnly);
+  }
+
+  /** Size, permissions, owner and times, as the kernel has them now. */
+  stat(): FileStatus {
+    const stats = fs.fstatSync(this.nativeFile().fd);
+    return {
+      size: stats.size,
+      mode: stats.mode & 0o777,
+      uid: stats.uid,
+      gid: stats.gid,
+      accessTime: stats.atime,
+      modifyTime: stats.mtime,
+      changeTime: stats.ctime,
+    };
   }
 
   /** @internal How error messages name this thing. */

@@ -87,6 +87,24 @@ export interface NativeFrameCore {
   close(): void;
 }
 
+/** shmctl(IPC_STAT) of a System V segment (native/core/sysv_shm.h); times in seconds, 0 for never. */
+export interface NativeSysvStatus {
+  size: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  creatorUid: number;
+  creatorGid: number;
+  creatorPid: number;
+  lastPid: number;
+  attachCount: number;
+  attachTime: number;
+  detachTime: number;
+  changeTime: number;
+  locked: boolean;
+  removed: boolean;
+}
+
 export interface Addon {
   setErrorClass(errorClass: typeof ShmError): void;
   pageSize(): number;
@@ -103,6 +121,12 @@ export interface Addon {
   frameHeaderBytes(): number;
   setWakeHandler(handler: (tokens: number[]) => void): void;
   setWatcherActive(active: boolean): void;
+  sysvKey(path: string, projectId: number): number;
+  sysvOpen(key: number, size: number, create: boolean, exclusive: boolean, mode: number): { id: number; created: boolean };
+  sysvStat(id: number): NativeSysvStatus;
+  sysvRemove(id: number): void;
+  sysvSetLocked(id: number, locked: boolean): void;
+  sysvAttach(id: number, size: number, readOnly: boolean): NativeMapping;
 }
 
 const ADDON_FILE = 'electron_shm.node';

@@ -3,6 +3,8 @@
  * that a map ends when it closes.
  */
 import { markAsUntransferable } from 'node:worker_threads';
+import { ShmError } from './errors.js';
+import { explainLockError } from './limits.js';
 import type { NativeMapping } from './native.js';
 
 /**
@@ -39,6 +41,29 @@ export class MapView {
 
   get mapped(): boolean {
     return this.#native !== undefined;
+  }
+
+  /**
+   * Keeps the view's pages in RAM (mlock), never swapped out. ENOMEM or
+   * EPERM with `error.limit` 'RLIMIT_MEMLOCK' when the limit (or a lack of
+   * privilege) refuses. Unmapping unlocks.
+   */
+  lock(): void {
+    try {
+      this.#live().lock();
+    } catch (error) {
+      throw explainLockError(error, this.length);
+    }
+  }
+
+  /** Lets the view's pages be swapped out again. */
+  unlock(): void {
+    this.#live().unlock();
+  }
+
+  #live(): NativeMapping {
+    if (this.#native === undefined) throw new ShmError('ERR_CLOSED', 'The view is unmapped');
+    return this.#native;
   }
 
   /** Ends the mapping. Calling it again does nothing. */

@@ -41,10 +41,17 @@ node --import tsx --test test/*.test.ts
 echo "== End to end: the demo in Chromium (Playwright); Electron where its binary exists"
 npx playwright test -c e2e/playwright.config.ts
 
-echo "== Leftovers in /dev/shm"
+echo "== Leftovers in /dev/shm and System V"
 left=$(ls /dev/shm | grep -E '^(eshm-test-|electron-shm-anon-)' || true)
 if [ -n "$left" ]; then
   echo "The tests left these in /dev/shm:" >&2
+  echo "$left" >&2
+  exit 1
+fi
+# System V segments of the tests: keys 0x45000000 to 0x45ffffff.
+left=$(awk 'NR > 1 && $1 >= 1157627904 && $1 <= 1174405119 { print "key " $1 ", id " $2 }' /proc/sysvipc/shm)
+if [ -n "$left" ]; then
+  echo "The tests left these System V segments:" >&2
   echo "$left" >&2
   exit 1
 fi

@@ -10,6 +10,7 @@
 #include "binding/frame_js.h"
 #include "binding/mapping_js.h"
 #include "binding/open_js.h"
+#include "binding/sysv_js.h"
 #include "binding/watcher_js.h"
 #include "core/frame_channel.h"
 #include "core/mapping.h"
@@ -58,6 +59,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("frameHeaderBytes", Napi::Function::New<FrameHeaderBytes>(env));
   exports.Set("setWakeHandler", Napi::Function::New<SetWakeHandler>(env));
   exports.Set("setWatcherActive", Napi::Function::New<SetWatcherActive>(env));
+  exports.Set("sysvKey", Napi::Function::New<SysvKey>(env));
+  exports.Set("sysvOpen", Napi::Function::New<SysvOpen>(env));
+  exports.Set("sysvStat", Napi::Function::New<SysvStatJs>(env));
+  exports.Set("sysvRemove", Napi::Function::New<SysvRemoveJs>(env));
+  exports.Set("sysvSetLocked", Napi::Function::New<SysvSetLockedJs>(env));
+  exports.Set("sysvAttach", Napi::Function::New<SysvAttach>(env));
   return exports;
 }
 

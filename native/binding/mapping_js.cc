@@ -45,6 +45,12 @@ MappingRecord* Find(Napi::Env env, uint64_t id) {
 
 Napi::Value CreateMapping(Napi::Env env, int fd, uint64_t offset, uint64_t length,
                           bool read_only, bool populate) {
+  return CreateMappingWith(env, length, [&](void* addr) {
+    return MapSharedAt(addr, static_cast<size_t>(length), fd, offset, read_only, populate);
+  });
+}
+
+Napi::Value CreateMappingWith(Napi::Env env, uint64_t length, const PlaceShared& place) {
   const uint64_t page = PageSize();
   const uint64_t span = RoundUpToPage(length);
   // One spare page, so that a page-aligned run of `span` bytes fits inside
@@ -60,7 +66,7 @@ Napi::Value CreateMapping(Napi::Env env, int fd, uint64_t offset, uint64_t lengt
   uintptr_t aligned = (base + page - 1) / page * page;
   void* addr = reinterpret_cast<void*>(aligned);
 
-  Status s = MapSharedAt(addr, static_cast<size_t>(length), fd, offset, read_only, populate);
+  Status s = place(addr);
   if (!s.ok()) ThrowStatus(env, s);
 
   AddonData& data = Data(env);

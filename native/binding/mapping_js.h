@@ -10,6 +10,9 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <functional>
+
+#include "core/status.h"
 
 namespace eshm {
 
@@ -17,6 +20,12 @@ namespace eshm {
 // `bytes` is a Uint8Array over exactly those shared bytes.
 Napi::Value CreateMapping(Napi::Env env, int fd, uint64_t offset, uint64_t length,
                           bool read_only, bool populate);
+
+// The same for any shared memory: `place` puts `length` shared bytes at the
+// page-aligned address it is given (mmap, shmat), replacing private pages,
+// and leaves the range whole if it fails.
+using PlaceShared = std::function<Status(void* addr)>;
+Napi::Value CreateMappingWith(Napi::Env env, uint64_t length, const PlaceShared& place);
 
 class Mapping : public Napi::ObjectWrap<Mapping> {
  public:
@@ -33,7 +42,7 @@ class Mapping : public Napi::ObjectWrap<Mapping> {
   // while still mapped, the record keeps the ArrayBuffer alive until the
   // environment ends.
   uint64_t id_ = 0;
-  friend Napi::Value CreateMapping(Napi::Env, int, uint64_t, uint64_t, bool, bool);
+  friend Napi::Value CreateMappingWith(Napi::Env, uint64_t, const PlaceShared&);
 };
 
 // Makes every remaining mapping of this environment private again. Runs as
