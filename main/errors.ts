@@ -30,6 +30,8 @@ export type ShmErrorCode =
   | 'ERR_FRAME_RELEASED'
   | 'ERR_CHANNEL_FULL'
   | 'ENOTCONN'
+  | 'ERR_NOT_RESIZABLE'
+  | 'ERR_SPAN_EXCEEDED'
   | (string & {});
 
 /**

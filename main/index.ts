@@ -16,6 +16,8 @@ export type { FileStatus } from './mapped-file.js';
 export { SysVSegment, IPC_PRIVATE } from './sysv-segment.js';
 export type { SegmentStatus, SysVOpenOptions } from './sysv-segment.js';
 export { limits } from './limits.js';
+export { ResizableMap } from './resizable-map.js';
+export type { ResizableMapOptions } from './resizable-map.js';
 export type { SharedMemoryLimits } from './limits.js';
 export { FrameChannel, FRAME_META_BYTES } from './frame-channel.js';
 export type { ChannelExportOptions, FrameChannelOptions, FramePolicy } from './frame-channel.js';

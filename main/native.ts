@@ -23,6 +23,12 @@ export interface NativeFile {
   reopenReadOnly(): NativeFile;
   map(offset: number, length: number, readOnly: boolean, populate: boolean): NativeMapping;
   allocate(): void;
+  /** A resizable map's header (native/core/resizable.h). */
+  initResizable(size: number, span: number): void;
+  readResizable(): { size: number; span: number; dataOffset: number };
+  growResizable(wanted: number): number;
+  /** Maps `length` bytes from `fileOffset` over the page-aligned interior of `buffer`. */
+  mapInto(buffer: ArrayBuffer, fileOffset: number, length: number): { mapping: NativeMapping & { extend(length: number): void }; offset: number };
   close(): void;
 }
 
@@ -108,6 +114,7 @@ export interface NativeSysvStatus {
 export interface Addon {
   setErrorClass(errorClass: typeof ShmError): void;
   pageSize(): number;
+  pageOffsetOf(buffer: ArrayBuffer): number;
   createAnonymousFile(size: number, dir: string, allowMemfd: boolean): NativeFile;
   openNamed(name: string, size: number, create: boolean, exclusive: boolean, mode: number, readOnly: boolean): { file: NativeFile; created: boolean };
   unlinkNamed(name: string): void;

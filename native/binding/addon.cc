@@ -25,6 +25,14 @@ Napi::Value PageSizeJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(PageSize()));
 }
 
+// pageOffsetOf(buffer): bytes from the buffer's start to its first page
+// boundary, where mapInto() puts shared pages.
+Napi::Value PageOffsetOf(const Napi::CallbackInfo& info) {
+  auto base = reinterpret_cast<uintptr_t>(info[0].As<Napi::ArrayBuffer>().Data());
+  const uintptr_t page = PageSize();
+  return Napi::Number::New(info.Env(), static_cast<double>((page - base % page) % page));
+}
+
 Napi::Value FrameHeaderBytes(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(frames::HeaderBytes()));
 }
@@ -46,6 +54,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env));
   exports.Set("pageSize", Napi::Function::New<PageSizeJs>(env));
+  exports.Set("pageOffsetOf", Napi::Function::New<PageOffsetOf>(env));
   exports.Set("createAnonymousFile", Napi::Function::New<CreateAnonymousFile>(env));
   exports.Set("openNamed", Napi::Function::New<OpenNamed>(env));
   exports.Set("unlinkNamed", Napi::Function::New<UnlinkNamed>(env));

@@ -18,6 +18,10 @@ struct MappingRecord {
   // Strong: the ArrayBuffer whose pages we replaced may not be collected
   // while they are shared (design.md, decision 1, the lifetime rule).
   Napi::Reference<Napi::ArrayBuffer> buffer;
+  // For a mapping that can grow in place (a resizable map): the descriptor
+  // and the file offset of addr. fd is -1 for the others.
+  int fd = -1;
+  uint64_t file_offset = 0;
 };
 
 // The wake watcher of watcher_js.cc, made on first use.

@@ -4,6 +4,7 @@
 #include "binding/convert.h"
 #include "binding/errors_js.h"
 #include "binding/mapping_js.h"
+#include "core/resizable.h"
 #include "core/shared_file.h"
 
 namespace eshm {
@@ -18,6 +19,10 @@ Napi::Function SharedFile::DefineClass(Napi::Env env) {
           InstanceMethod<&SharedFile::ReopenReadOnly>("reopenReadOnly"),
           InstanceMethod<&SharedFile::Map>("map"),
           InstanceMethod<&SharedFile::Allocate>("allocate"),
+          InstanceMethod<&SharedFile::InitResizable>("initResizable"),
+          InstanceMethod<&SharedFile::ReadResizable>("readResizable"),
+          InstanceMethod<&SharedFile::GrowResizable>("growResizable"),
+          InstanceMethod<&SharedFile::MapInto>("mapInto"),
           InstanceMethod<&SharedFile::Close>("close"),
       });
 }
@@ -79,6 +84,39 @@ Napi::Value SharedFile::Allocate(const Napi::CallbackInfo& info) {
   Status s = eshm::Preallocate(Fd(info.Env()));
   if (!s.ok()) ThrowStatus(info.Env(), s);
   return info.Env().Undefined();
+}
+
+// initResizable(size, span): a resizable map's header, in a new file.
+Napi::Value SharedFile::InitResizable(const Napi::CallbackInfo& info) {
+  Status s = eshm::InitResizable(Fd(info.Env()), ToU64(info[0]), ToU64(info[1]));
+  if (!s.ok()) ThrowStatus(info.Env(), s);
+  return info.Env().Undefined();
+}
+
+// readResizable() -> { size, span, dataOffset }
+Napi::Value SharedFile::ReadResizable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint64_t size = 0, span = 0;
+  Status s = eshm::ReadResizable(Fd(env), &size, &span);
+  if (!s.ok()) ThrowStatus(env, s);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("size", Napi::Number::New(env, static_cast<double>(size)));
+  out.Set("span", Napi::Number::New(env, static_cast<double>(span)));
+  out.Set("dataOffset", Napi::Number::New(env, static_cast<double>(ResizableDataOffset())));
+  return out;
+}
+
+// growResizable(wanted) -> the size after
+Napi::Value SharedFile::GrowResizable(const Napi::CallbackInfo& info) {
+  uint64_t now = 0;
+  Status s = eshm::GrowResizable(Fd(info.Env()), ToU64(info[0]), &now);
+  if (!s.ok()) ThrowStatus(info.Env(), s);
+  return Napi::Number::New(info.Env(), static_cast<double>(now));
+}
+
+// mapInto(buffer, fileOffset, length) -> { mapping, offset }
+Napi::Value SharedFile::MapInto(const Napi::CallbackInfo& info) {
+  return MapIntoBuffer(info.Env(), info[0].As<Napi::ArrayBuffer>(), Fd(info.Env()), ToU64(info[1]), ToU64(info[2]));
 }
 
 std::vector<UniqueFd> SharedFile::TakeCompanions() { return std::move(companions_); }

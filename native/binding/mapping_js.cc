@@ -1,6 +1,7 @@
 #include "binding/mapping_js.h"
 
 #include "binding/addon_data.h"
+#include "binding/convert.h"
 #include "binding/errors_js.h"
 #include "core/mapping.h"
 
@@ -50,22 +51,20 @@ Napi::Value CreateMapping(Napi::Env env, int fd, uint64_t offset, uint64_t lengt
   });
 }
 
-Napi::Value CreateMappingWith(Napi::Env env, uint64_t length, const PlaceShared& place) {
+namespace {
+
+// Places `length` shared bytes at the page-aligned interior of `buffer` and
+// records the mapping. Returns the Mapping object; `*offset` is where the
+// bytes begin in the buffer.
+Napi::Object PlaceInBuffer(Napi::Env env, Napi::ArrayBuffer buffer, uint64_t length, const PlaceShared& place,
+                           size_t* offset, MappingRecord extra = {}) {
   const uint64_t page = PageSize();
-  const uint64_t span = RoundUpToPage(length);
-  // One spare page, so that a page-aligned run of `span` bytes fits inside
-  // wherever the allocator puts the buffer.
-  Napi::ArrayBuffer buffer;
-  try {
-    buffer = Napi::ArrayBuffer::New(env, static_cast<size_t>(span + page));
-  } catch (const Napi::Error&) {
-    ThrowStatus(env, Status::Own("ENOMEM", "V8 could not allocate a buffer of " +
-                                               std::to_string(span + page) + " bytes for the view"));
-  }
   auto base = reinterpret_cast<uintptr_t>(buffer.Data());
   uintptr_t aligned = (base + page - 1) / page * page;
+  if (aligned - base + RoundUpToPage(length) > buffer.ByteLength()) {
+    ThrowStatus(env, Status::Own("EINVAL", "the buffer is too small for the pages it should hold"));
+  }
   void* addr = reinterpret_cast<void*>(aligned);
-
   Status s = place(addr);
   if (!s.ok()) ThrowStatus(env, s);
 
@@ -75,12 +74,46 @@ Napi::Value CreateMappingWith(Napi::Env env, uint64_t length, const PlaceShared&
   record.addr = addr;
   record.length = static_cast<size_t>(length);
   record.buffer = Napi::Persistent(buffer);
+  record.fd = extra.fd;
+  record.file_offset = extra.file_offset;
 
-  Napi::Object mapping = data.mapping_class.New({});
-  Napi::ObjectWrap<Mapping>::Unwrap(mapping)->id_ = id;
-  mapping.Set("bytes", Napi::Uint8Array::New(env, static_cast<size_t>(length), buffer,
-                                             static_cast<size_t>(aligned - base)));
+  Napi::Object mapping = Mapping::ForRecord(env, id);
+  *offset = static_cast<size_t>(aligned - base);
   return mapping;
+}
+
+}  // namespace
+
+Napi::Value CreateMappingWith(Napi::Env env, uint64_t length, const PlaceShared& place) {
+  const uint64_t page = PageSize();
+  // One spare page, so that a page-aligned run of whole pages fits inside
+  // wherever the allocator puts the buffer.
+  Napi::ArrayBuffer buffer;
+  try {
+    buffer = Napi::ArrayBuffer::New(env, static_cast<size_t>(RoundUpToPage(length) + page));
+  } catch (const Napi::Error&) {
+    ThrowStatus(env, Status::Own("ENOMEM", "V8 could not allocate a buffer of " +
+                                               std::to_string(RoundUpToPage(length) + page) + " bytes for the view"));
+  }
+  size_t offset = 0;
+  Napi::Object mapping = PlaceInBuffer(env, buffer, length, place, &offset);
+  mapping.Set("bytes", Napi::Uint8Array::New(env, static_cast<size_t>(length), buffer, offset));
+  return mapping;
+}
+
+Napi::Value MapIntoBuffer(Napi::Env env, Napi::ArrayBuffer buffer, int fd, uint64_t file_offset, uint64_t length) {
+  MappingRecord extra;
+  extra.fd = fd;
+  extra.file_offset = file_offset;
+  size_t offset = 0;
+  Napi::Object mapping = PlaceInBuffer(
+      env, buffer, length,
+      [&](void* addr) { return MapSharedAt(addr, static_cast<size_t>(length), fd, file_offset, false); }, &offset,
+      std::move(extra));
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("mapping", mapping);
+  out.Set("offset", Napi::Number::New(env, static_cast<double>(offset)));
+  return out;
 }
 
 Napi::Function Mapping::DefineClass(Napi::Env env) {
@@ -89,10 +122,17 @@ Napi::Function Mapping::DefineClass(Napi::Env env) {
                                               InstanceMethod<&Mapping::Unmap>("unmap"),
                                               InstanceMethod<&Mapping::Lock>("lock"),
                                               InstanceMethod<&Mapping::Unlock>("unlock"),
+                                              InstanceMethod<&Mapping::Extend>("extend"),
                                           });
 }
 
 Mapping::Mapping(const Napi::CallbackInfo& info) : ObjectWrap<Mapping>(info) {}
+
+Napi::Object Mapping::ForRecord(Napi::Env env, uint64_t id) {
+  Napi::Object mapping = Data(env).mapping_class.New({});
+  Unwrap(mapping)->id_ = id;
+  return mapping;
+}
 
 Napi::Value Mapping::Unmap(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -118,6 +158,24 @@ Napi::Value Mapping::Unlock(const Napi::CallbackInfo& info) {
   Status s = UnlockRange(record->addr, record->length);
   if (!s.ok()) ThrowStatus(info.Env(), s);
   return info.Env().Undefined();
+}
+
+// extend(newLength): maps the pages from the mapping's end up to
+// newLength, right after it, so the bytes already mapped do not move. The
+// caller has made the buffer long enough (a resizable ArrayBuffer, grown).
+Napi::Value Mapping::Extend(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  MappingRecord* record = Find(env, id_);
+  const uint64_t wanted = ToU64(info[0]);
+  if (record->fd < 0) ThrowStatus(env, Status::Own("EINVAL", "this mapping cannot grow"));
+  const uint64_t mapped = RoundUpToPage(record->length);
+  if (wanted > mapped) {
+    auto* end = static_cast<char*>(record->addr) + mapped;
+    Status s = MapSharedAt(end, static_cast<size_t>(wanted - mapped), record->fd, record->file_offset + mapped, false);
+    if (!s.ok()) ThrowStatus(env, s);
+  }
+  if (wanted > record->length) record->length = static_cast<size_t>(wanted);
+  return env.Undefined();
 }
 
 void RestoreAllMappings(Napi::Env env) {

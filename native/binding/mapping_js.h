@@ -27,22 +27,33 @@ Napi::Value CreateMapping(Napi::Env env, int fd, uint64_t offset, uint64_t lengt
 using PlaceShared = std::function<Status(void* addr)>;
 Napi::Value CreateMappingWith(Napi::Env env, uint64_t length, const PlaceShared& place);
 
+// Maps [file_offset, file_offset + length) of fd over the page-aligned
+// interior of `buffer`, an ArrayBuffer the caller made (a resizable one,
+// whose views track its length), and returns { mapping, offset }: the
+// Mapping object (which can extend() in place) and the byte offset in
+// `buffer` where the shared bytes begin. The buffer must already be at
+// least offset + length bytes long.
+Napi::Value MapIntoBuffer(Napi::Env env, Napi::ArrayBuffer buffer, int fd, uint64_t file_offset, uint64_t length);
+
 class Mapping : public Napi::ObjectWrap<Mapping> {
  public:
   static Napi::Function DefineClass(Napi::Env env);
   explicit Mapping(const Napi::CallbackInfo& info);
+  // A Mapping object for the record `id` of AddonData::mappings.
+  static Napi::Object ForRecord(Napi::Env env, uint64_t id);
 
  private:
   Napi::Value Unmap(const Napi::CallbackInfo& info);
   Napi::Value Lock(const Napi::CallbackInfo& info);
   Napi::Value Unlock(const Napi::CallbackInfo& info);
+  Napi::Value Extend(const Napi::CallbackInfo& info);
 
   // Key of this mapping's record in AddonData::mappings; 0 once unmapped.
   // The record, not this object, owns the pages: if this object is collected
   // while still mapped, the record keeps the ArrayBuffer alive until the
   // environment ends.
   uint64_t id_ = 0;
-  friend Napi::Value CreateMappingWith(Napi::Env, uint64_t, const PlaceShared&);
+
 };
 
 // Makes every remaining mapping of this environment private again. Runs as

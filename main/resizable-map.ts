@@ -1,0 +1,224 @@
+/**
+ * ResizableMap: shared memory that grows in place (after ccan rszshm).
+ * Each process reserves the whole span of addresses once, as a resizable
+ * ArrayBuffer that V8 owns, and maps the shared memory over its start;
+ * growing maps more of the span, so nothing already mapped moves and every
+ * length-tracking view sees the new length. The size lives in a header
+ * page at the start of the memory, where every process reads it.
+ *
+ * Positions inside the memory are offsets from the start of the data,
+ * never addresses: view() makes a typed array at an offset, offsetOf()
+ * gives a view's offset back.
+ */
+import { markAsUntransferable } from 'node:worker_threads';
+import { AnonMap, fetchHandle, importTimeout, MAX_VIEW_LENGTH, type ExportOptions, type ImportOptions } from './anon-map.js';
+import { invalidType, invalidValue, outOfRange, ShmError } from './errors.js';
+import { parseHandle } from './handle.js';
+import { native, type NativeFile, type NativeMapping } from './native.js';
+import { integerIn, options, string } from './validate.js';
+
+export interface ResizableMapOptions {
+  /** Most bytes the map may grow to: address space reserved now, memory only as it grows. Default: 1 GiB, or `size` if larger. */
+  span?: number;
+  /** Where the memory's file goes when memfd is refused (as AnonMap.create). */
+  dir?: string;
+}
+
+const DEFAULT_SPAN = 1 << 30;
+
+type TypedArrayConstructor<T> = { new (buffer: ArrayBuffer, byteOffset: number, length?: number): T; readonly BYTES_PER_ELEMENT: number };
+
+interface GrowingMapping extends NativeMapping {
+  extend(length: number): void;
+}
+
+function roundUpToPage(n: number): number {
+  const page = native().pageSize();
+  return Math.ceil(n / page) * page;
+}
+
+export class ResizableMap {
+  /** Most bytes the map may grow to. */
+  readonly span: number;
+  /**
+   * The data, zero-copy. Length-tracking: after grow() or sync() the same
+   * Uint8Array is longer, at the same address, with the same contents.
+   * Length 0 once closed.
+   */
+  readonly bytes: Uint8Array;
+  readonly #anon: AnonMap;
+  readonly #file: NativeFile;
+  readonly #buffer: ArrayBuffer;
+  readonly #offset: number;
+  #mapping: GrowingMapping | undefined;
+  #size: number;
+
+  private constructor(anon: AnonMap, file: NativeFile, size: number, span: number) {
+    this.#anon = anon;
+    this.#file = file;
+    this.span = span;
+    const { dataOffset } = file.readResizable();
+    const page = native().pageSize();
+    // The span plus a page, so that a page-aligned run of `span` bytes fits
+    // wherever V8 reserves it (in practice at a page boundary already).
+    const buffer = new (ArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => ArrayBuffer)(page, {
+      maxByteLength: span + page,
+    });
+    this.#offset = native().pageOffsetOf(buffer);
+    resize(buffer, this.#offset + size);
+    this.#mapping = file.mapInto(buffer, dataOffset, size).mapping as GrowingMapping;
+    this.#buffer = buffer;
+    this.#size = size;
+    this.bytes = new Uint8Array(buffer, this.#offset);
+    // Its memory must never move to another owner (see MapView).
+    markAsUntransferable(buffer);
+  }
+
+  /**
+   * Creates `size` bytes of zeroed shared memory (rounded up to whole
+   * pages) that may grow to `span`.
+   */
+  static create(size: number, mapOptions?: ResizableMapOptions): ResizableMap {
+    const page = native().pageSize();
+    const maxSpan = Math.floor((MAX_VIEW_LENGTH - page) / page) * page;
+    integerIn('size', size, 1, maxSpan);
+    const given = options('options', mapOptions, ['span', 'dir']);
+    const dataSize = roundUpToPage(size);
+    const span = roundUpToPage(given.span === undefined ? Math.max(DEFAULT_SPAN, dataSize) : integerIn('options.span', given.span, 1, maxSpan));
+    if (span < dataSize) throw outOfRange('options.span', `at least size (${dataSize} bytes, in whole pages)`, given.span);
+    const anon = AnonMap.create(page + dataSize, given.dir === undefined ? undefined : { dir: string('options.dir', given.dir) });
+    try {
+      anon.file.initResizable(dataSize, span);
+      return new ResizableMap(anon, anon.file, dataSize, span);
+    } catch (error) {
+      anon.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Maps, in this process, the resizable map behind a handle from
+   * exportHandle(), at its size now. ERR_NOT_RESIZABLE for a handle of
+   * other memory; ENOTSUP for a read-only handle (a resizable map is only
+   * shared read-write).
+   */
+  static import(handle: string, importOptions?: ImportOptions): ResizableMap {
+    const fields = parseHandle(handle);
+    const file = fetchHandle(fields, importTimeout(importOptions));
+    let anon: AnonMap | undefined;
+    try {
+      const description = file.describe();
+      if (description.companions > 0) {
+        throw new ShmError('ERR_NOT_RESIZABLE', 'The handle is of a frame channel: import it with FrameChannel.import()');
+      }
+      if (fields.readOnly) throw new ShmError('ENOTSUP', 'A resizable map is shared read-write only');
+      const { size, span } = file.readResizable();
+      anon = new AnonMap(file, description.size, false);
+      return new ResizableMap(anon, file, size, span);
+    } catch (error) {
+      if (anon !== undefined) anon.close();
+      else file.close();
+      throw error;
+    }
+  }
+
+  /** Bytes of data mapped in this process (whole pages). Another process may have grown the map further: see sync(). */
+  get size(): number {
+    return this.#size;
+  }
+
+  get closed(): boolean {
+    return this.#mapping === undefined;
+  }
+
+  /**
+   * Grows the map to at least `size` bytes (rounded up to whole pages;
+   * default: twice its size, or the span if that is less) and maps the
+   * growth here. If another process grew it further already, this process
+   * takes that size. Returns the size. ERR_SPAN_EXCEEDED past the span.
+   */
+  grow(size?: number): number {
+    this.#live();
+    let wanted: number;
+    if (size === undefined) {
+      if (this.#size >= this.span) {
+        throw new ShmError('ERR_SPAN_EXCEEDED', `The map is at its span of ${this.span} bytes and cannot grow further`);
+      }
+      wanted = Math.min(this.span, this.#size * 2);
+    } else {
+      wanted = roundUpToPage(integerIn('size', size, 1, Number.MAX_SAFE_INTEGER));
+    }
+    this.#extendTo(this.#file.growResizable(wanted));
+    return this.#size;
+  }
+
+  /** Maps what other processes have grown the map to since; returns the size. */
+  sync(): number {
+    this.#live();
+    this.#extendTo(this.#file.readResizable().size);
+    return this.#size;
+  }
+
+  #extendTo(size: number): void {
+    if (size <= this.#size) return;
+    resize(this.#buffer, this.#offset + size);
+    this.#mapping!.extend(size);
+    this.#size = size;
+  }
+
+  /**
+   * A typed array over the data from `byteOffset` (a multiple of its
+   * element size): `length` elements, or, without it, length-tracking to
+   * the end of the data as the map grows. The way to reach a structure
+   * kept at an offset.
+   */
+  view<T>(type: TypedArrayConstructor<T>, byteOffset: number, length?: number): T {
+    this.#live();
+    if (typeof type !== 'function' || !Number.isInteger(type.BYTES_PER_ELEMENT)) throw invalidType('type', 'a typed array class', type);
+    const element = type.BYTES_PER_ELEMENT;
+    integerIn('byteOffset', byteOffset, 0, this.#size);
+    if (byteOffset % element !== 0) throw outOfRange('byteOffset', `a multiple of ${element}`, byteOffset);
+    if (length === undefined) return new type(this.#buffer, this.#offset + byteOffset);
+    integerIn('length', length, 0, Math.floor((this.#size - byteOffset) / element));
+    return new type(this.#buffer, this.#offset + byteOffset, length);
+  }
+
+  /** The offset in the data where a view of this map (from `bytes` or view()) starts. */
+  offsetOf(view: ArrayBufferView): number {
+    if (!ArrayBuffer.isView(view)) throw invalidType('view', 'a typed array or DataView', view);
+    if (view.buffer !== this.#buffer) throw invalidValue('view', 'a view of this map', view);
+    return view.byteOffset - this.#offset;
+  }
+
+  /** A handle for ResizableMap.import() in another process (as AnonMap's exportHandle; read-write only). */
+  exportHandle(exportOptions?: Omit<ExportOptions, 'readOnly'>): string {
+    this.#live();
+    const given = options('options', exportOptions, ['once', 'pid']);
+    return this.#anon.exportHandle(given as ExportOptions);
+  }
+
+  revokeHandle(handle: string): boolean {
+    return this.#anon.revokeHandle(handle);
+  }
+
+  /**
+   * Unmaps the data here (`bytes` and every view become length 0), revokes
+   * this process's handles and closes the descriptor. Other processes keep
+   * the memory. Closing twice does nothing.
+   */
+  close(): void {
+    const mapping = this.#mapping;
+    if (mapping === undefined) return;
+    this.#mapping = undefined;
+    mapping.unmap();
+    this.#anon.close();
+  }
+
+  #live(): void {
+    if (this.#mapping === undefined) throw new ShmError('ERR_CLOSED', 'The resizable map is closed');
+  }
+}
+
+function resize(buffer: ArrayBuffer, length: number): void {
+  (buffer as unknown as { resize(length: number): void }).resize(length);
+}
