@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ShmError } from './errors.js';
+import type { SegmentStatus } from './sysv-segment.js';
 
 export interface FileDescription {
   size: number;
@@ -93,23 +94,12 @@ export interface NativeFrameCore {
   close(): void;
 }
 
-/** shmctl(IPC_STAT) of a System V segment (native/core/sysv_shm.h); times in seconds, 0 for never. */
-export interface NativeSysvStatus {
-  size: number;
-  mode: number;
-  uid: number;
-  gid: number;
-  creatorUid: number;
-  creatorGid: number;
-  creatorPid: number;
-  lastPid: number;
-  attachCount: number;
+/** shmctl(IPC_STAT) of a System V segment (native/core/sysv_shm.h): times in seconds, 0 for never. */
+export type NativeSysvStatus = Omit<SegmentStatus, 'attachTime' | 'detachTime' | 'changeTime'> & {
   attachTime: number;
   detachTime: number;
   changeTime: number;
-  locked: boolean;
-  removed: boolean;
-}
+};
 
 export interface Addon {
   setErrorClass(errorClass: typeof ShmError): void;

@@ -165,13 +165,18 @@ export class SysVSegment {
   /**
    * Keeps the segment's pages in RAM (SHM_LOCK), never swapped out. ENOMEM
    * or EPERM with `error.limit` 'RLIMIT_MEMLOCK' when the limit (or a lack
-   * of privilege) refuses.
+   * of privilege) refuses; EPERM without `limit` when this process is
+   * neither its owner nor its creator.
    */
   lock(): void {
     try {
       native().sysvSetLocked(this.id, true);
     } catch (error) {
-      throw explainLockError(error, this.size);
+      // EPERM also means "not yours to lock", which no limit explains.
+      const status = this.stat();
+      const euid = process.geteuid?.();
+      if (euid !== 0 && euid !== status.uid && euid !== status.creatorUid) throw error;
+      throw explainLockError(error, status.size);
     }
   }
 

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { AnonMap, IPC_PRIVATE, limits, SharedMemory, ShmError, SysVSegment } from 'electron-shm';
-import { finished, nodeArgs, report, startFixture, throwsCode, uniqueName } from './helpers';
+import { FIXTURES, finished, nodeArgs, report, startFixture, throwsCode, uniqueName } from './helpers';
 
 /** Keys of test segments: 0x45 in the top byte (scripts/test-all.sh checks none is left). */
 function testKey(): number {
@@ -159,6 +159,23 @@ describe('System V segments', () => {
   });
 });
 
+describe('what another user may do', () => {
+  it("Tests that another user (nobody) may attach a segment its mode lets it read, only read-only, and may neither remove nor lock it", async () => {
+    const segment = SysVSegment.open(IPC_PRIVATE, { create: true, size: 4096, mode: 0o604 });
+    try {
+      const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, path.join(FIXTURES, 'sysv-stranger.js'), String(segment.id)], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const result = await finished(child);
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual(report(result), { attachReadOnly: 'ok', attachReadWrite: 'EACCES', remove: 'EPERM', lock: 'EPERM', lockLimit: null });
+      assert.equal(segment.stat().removed, false);
+    } finally {
+      segment.remove();
+    }
+  });
+});
+
 describe('locking into RAM', () => {
   it('Tests that a view and a segment lock and unlock (as root, with CAP_IPC_LOCK)', () => {
     const map = AnonMap.create(1 << 20);
@@ -219,6 +236,21 @@ describe('limits', () => {
       assert.equal(refusal.limit, name);
       assert.match(refusal.message, new RegExp(`kernel\\.${name}`));
     }
+  });
+});
+
+describe('/dev/shm space', () => {
+  it("Tests that a frame channel's allocation refused by a full /dev/shm names it (a 1 MiB tmpfs, in a mount namespace of its own)", async () => {
+    const child = spawn('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs -o size=1m tmpfs /dev/shm && exec "$0" "$@"', process.execPath, path.join(FIXTURES, 'dev-shm-full.js')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ELECTRON_SHM_DISABLE_MEMFD: '1' },
+    });
+    const result = await finished(child);
+    assert.equal(result.code, 0, result.stderr);
+    const got = report<{ code: string; limit: string; message: string }>(result);
+    assert.equal(got.code, 'ENOSPC');
+    assert.equal(got.limit, '/dev/shm');
+    assert.match(got.message, /1048576 bytes free of 1048576/);
   });
 });
 
