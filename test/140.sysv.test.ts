@@ -159,6 +159,32 @@ describe('System V segments', () => {
   });
 });
 
+describe('with a C program', () => {
+  it('Tests that a segment a plain C program made with shmget is shared both ways', async () => {
+    const peer = path.join(__dirname, '..', 'build-tests', 'native', 'tests', 'sysv_peer');
+    assert.ok(fs.existsSync(peer), `${peer} is built by scripts/test-all.sh (cmake --build build-tests)`);
+    const key = testKey();
+    const child = spawn(peer, [String(key)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const ended = finished(child);
+    const firstLine = await new Promise<string>((resolve) => child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+    const segment = SysVSegment.open(key);
+    try {
+      assert.equal(segment.id, Number(firstLine.trim()));
+      const view = segment.attach();
+      assert.equal(new TextDecoder().decode(view.bytes.subarray(0, 12)), 'hello from C');
+      new TextEncoder().encodeInto('hello from Node\0', view.bytes.subarray(100));
+      assert.equal(segment.stat().attachCount, 2);
+      child.stdin!.end('go\n');
+      const result = await ended;
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /hello from Node/);
+      assert.equal(segment.stat().creatorPid, child.pid);
+    } finally {
+      segment.remove();
+    }
+  });
+});
+
 describe('what another user may do', () => {
   it("Tests that another user (nobody) may attach a segment its mode lets it read, only read-only, and may neither remove nor lock it", async () => {
     const segment = SysVSegment.open(IPC_PRIVATE, { create: true, size: 4096, mode: 0o604 });
