@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # What npm does not provide: the C++ toolchain and GoogleTest, Chromium for
-# the end-to-end tests and ffmpeg for the demo's --video, from Debian.
+# the end-to-end tests, ffmpeg for the demo's --video, and util-linux's
+# tools for the limit tests, from Debian.
 missing=()
 command -v cmake >/dev/null || missing+=(cmake)
 command -v ninja >/dev/null || missing+=(ninja-build)
@@ -15,6 +16,10 @@ command -v g++ >/dev/null || missing+=(g++)
 dpkg -s libgtest-dev >/dev/null 2>&1 || missing+=(libgtest-dev)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+# unshare, setpriv and prlimit run the limit tests in namespaces and with
+# lowered limits of their own; mount gives them a small /dev/shm.
+for tool in unshare setpriv prlimit; do command -v $tool >/dev/null || missing+=(util-linux); done
+command -v mount >/dev/null || missing+=(mount)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing from Debian: ${missing[*]}"
   if [ "$(id -u)" -ne 0 ]; then
@@ -22,7 +27,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
   apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(printf "%s\n" "${missing[@]}" | sort -u)
 fi
 
 echo "== TypeScript: build and type-check everything"
