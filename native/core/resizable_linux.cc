@@ -1,5 +1,6 @@
 #include "core/resizable.h"
 
+#include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -21,22 +22,34 @@ struct Header {
 
 // flock for as long as it lives. Growers take it exclusively, readers
 // shared: a reader never sees a header half written.
+//
+// The lock is taken on a descriptor of its own, opened anew through
+// /proc/self/fd: flock belongs to an open file description, and every
+// process of a map shares one (a descriptor received by SCM_RIGHTS or
+// inherited at fork is the same description), so a lock on `fd` itself
+// would exclude nobody.
 class FileLock {
  public:
-  FileLock(int fd, int operation) : fd_(fd) {
-    while ((status_ = flock(fd, operation)) != 0 && errno == EINTR) {
+  FileLock(int fd, int operation) {
+    const std::string path = "/proc/self/fd/" + std::to_string(fd);
+    lock_fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (lock_fd_ < 0) {
+      status_ = Status::Sys("open", errno, "cannot open " + path + " to lock the map's header");
+      return;
     }
-    if (status_ != 0) error_ = errno;
+    int locked;
+    while ((locked = flock(lock_fd_, operation)) != 0 && errno == EINTR) {
+    }
+    if (locked != 0) status_ = Status::Sys("flock");
   }
   ~FileLock() {
-    if (status_ == 0) flock(fd_, LOCK_UN);
+    if (lock_fd_ >= 0) close(lock_fd_);  // closing releases the lock
   }
-  Status status() const { return status_ == 0 ? Status::Ok() : Status::Sys("flock", error_); }
+  const Status& status() const { return status_; }
 
  private:
-  int fd_;
-  int status_ = 0;
-  int error_ = 0;
+  int lock_fd_ = -1;
+  Status status_;
 };
 
 Status ReadHeader(int fd, Header* header) {
