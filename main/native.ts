@@ -24,13 +24,20 @@ export interface NativeFile {
   reopenReadOnly(): NativeFile;
   map(offset: number, length: number, readOnly: boolean, populate: boolean): NativeMapping;
   allocate(): void;
-  /** A resizable map's header (native/core/resizable.h). */
-  initResizable(size: number, span: number): void;
-  readResizable(): { size: number; span: number; dataOffset: number };
+  /** A resizable map's header (native/core/resizable.h): written, or read. */
+  initResizable(size: number, span: number): ResizableHeader;
+  readResizable(): ResizableHeader;
   growResizable(wanted: number): number;
   /** Maps `length` bytes from `fileOffset` over the page-aligned interior of `buffer`. */
   mapInto(buffer: ArrayBuffer, fileOffset: number, length: number): { mapping: NativeMapping & { extend(length: number): void }; offset: number };
   close(): void;
+}
+
+/** What a resizable map's header says, and where its data starts in the memory. */
+export interface ResizableHeader {
+  size: number;
+  span: number;
+  dataOffset: number;
 }
 
 /** Shared pages inside a V8-owned ArrayBuffer (native/binding/mapping_js.h). */

@@ -14,7 +14,7 @@ import { markAsUntransferable } from 'node:worker_threads';
 import { AnonMap, fetchHandle, importTimeout, MAX_VIEW_LENGTH, type ExportOptions, type ImportOptions } from './anon-map.js';
 import { invalidType, invalidValue, outOfRange, ShmError } from './errors.js';
 import { parseHandle } from './handle.js';
-import { native, type NativeFile, type NativeMapping } from './native.js';
+import { native, type NativeFile, type NativeMapping, type ResizableHeader } from './native.js';
 import { integerIn, options, string } from './validate.js';
 
 export interface ResizableMapOptions {
@@ -53,11 +53,10 @@ export class ResizableMap {
   #mapping: GrowingMapping | undefined;
   #size: number;
 
-  private constructor(anon: AnonMap, file: NativeFile, size: number, span: number) {
+  private constructor(anon: AnonMap, file: NativeFile, { size, span, dataOffset }: ResizableHeader) {
     this.#anon = anon;
     this.#file = file;
     this.span = span;
-    const { dataOffset } = file.readResizable();
     const page = native().pageSize();
     // The span plus a page, so that a page-aligned run of `span` bytes fits
     // wherever V8 reserves it (in practice at a page boundary already).
@@ -88,8 +87,7 @@ export class ResizableMap {
     if (span < dataSize) throw outOfRange('options.span', `at least size (${dataSize} bytes, in whole pages)`, given.span);
     const anon = AnonMap.create(page + dataSize, given.dir === undefined ? undefined : { dir: string('options.dir', given.dir) });
     try {
-      anon.file.initResizable(dataSize, span);
-      return new ResizableMap(anon, anon.file, dataSize, span);
+      return new ResizableMap(anon, anon.file, anon.file.initResizable(dataSize, span));
     } catch (error) {
       anon.close();
       throw error;
@@ -112,9 +110,9 @@ export class ResizableMap {
         throw new ShmError('ERR_NOT_RESIZABLE', 'The handle is of a frame channel: import it with FrameChannel.import()');
       }
       if (fields.readOnly) throw new ShmError('ENOTSUP', 'A resizable map is shared read-write only');
-      const { size, span } = file.readResizable();
+      const header = file.readResizable();
       anon = new AnonMap(file, description.size, false);
-      return new ResizableMap(anon, file, size, span);
+      return new ResizableMap(anon, file, header);
     } catch (error) {
       if (anon !== undefined) anon.close();
       else file.close();

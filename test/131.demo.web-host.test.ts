@@ -80,11 +80,16 @@ function connectionRefusal(url: string, options: { token?: string; origin?: stri
   });
 }
 
+/** Waits up to 5 s for every process in `pids` to be gone, then asserts it. */
+async function expectGone(pids: number[], message: string): Promise<void> {
+  for (let i = 0; i < 100 && pids.some((pid) => !processGone(pid)); i++) await sleep(50);
+  assert.deepEqual(pids.filter((pid) => !processGone(pid)), [], message);
+}
+
 async function stopAndCheck(host: WebHostProcess): Promise<void> {
   const pids = host.workerPids();
   assert.equal(await host.stop(), 0, host.output());
-  for (let i = 0; i < 100 && pids.some((pid) => !processGone(pid)); i++) await sleep(50);
-  assert.deepEqual(pids.filter((pid) => !processGone(pid)), [], 'workers left running');
+  await expectGone(pids, 'workers left running');
 }
 
 describe('the web host command line', () => {
@@ -120,8 +125,7 @@ describe('the web host, killed', () => {
       process.kill(host.pid, 'SIGKILL');
       await host.stop();
     }
-    for (let i = 0; i < 100 && pids.some((pid) => !processGone(pid)); i++) await sleep(50);
-    assert.deepEqual(pids.filter((pid) => !processGone(pid)), [], 'workers left running after their host was killed');
+    await expectGone(pids, 'workers left running after their host was killed');
   });
 });
 

@@ -14,6 +14,11 @@ export interface LumaFigures {
   motion: number;
 }
 
+/** Luma of the RGBA pixel at byte `i`: Rec. 709 weights in 8-bit fixed point, 0 to 255. */
+export function lumaAt(rgba: Uint8Array, i: number): number {
+  return (54 * rgba[i]! + 183 * rgba[i + 1]! + 19 * rgba[i + 2]!) >> 8;
+}
+
 export class LumaAnalysis {
   #previous: Uint8Array | undefined;
 
@@ -28,8 +33,7 @@ export class LumaAnalysis {
     for (let y = 0; y < height; y += step) {
       let i = y * width * 4;
       for (let x = 0; x < width; x += step, i += step * 4) {
-        // Rec. 709 weights in 8-bit fixed point.
-        const value = (54 * pixels[i]! + 183 * pixels[i + 1]! + 19 * pixels[i + 2]!) >> 8;
+        const value = lumaAt(pixels, i);
         luma[n++] = value;
         counts[value >> 4]!++;
       }

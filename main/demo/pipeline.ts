@@ -118,6 +118,7 @@ export class DemoPipeline extends EventEmitter {
   readonly #analyzers: AnalyzerEntry[] = [];
   #nextAnalyzerId = 1;
   readonly #previewRate = new RateMeter();
+  readonly #previewByteRate = new RateMeter();
   #previewsSent = 0;
   #previewBytes = 0;
   readonly #statsTimer: NodeJS.Timeout;
@@ -173,7 +174,7 @@ export class DemoPipeline extends EventEmitter {
   /** Starts one more analyzer; resolves to its pid. */
   addAnalyzer(): number | null {
     this.#live();
-    if (this.#analyzers.filter((a) => a.worker.alive).length >= MAX_ANALYZERS) {
+    if (this.#runningAnalyzers().length >= MAX_ANALYZERS) {
       throw Object.assign(new RangeError(`At most ${MAX_ANALYZERS} analyzers run at once`), { code: 'ERR_ANALYZER_LIMIT' });
     }
     const entry: AnalyzerEntry = {
@@ -197,7 +198,7 @@ export class DemoPipeline extends EventEmitter {
   /** Stops the newest running analyzer; its pid, or null if none runs. */
   async removeAnalyzer(): Promise<number | null> {
     this.#live();
-    const entry = this.#analyzers.filter((a) => a.worker.alive).at(-1);
+    const entry = this.#runningAnalyzers().at(-1);
     if (entry === undefined) return null;
     await entry.worker.stop();
     return entry.worker.pid;
@@ -238,10 +239,15 @@ export class DemoPipeline extends EventEmitter {
       this.#previewsSent++;
       this.#previewBytes += scaled.pixels.byteLength;
       this.#previewRate.add(this.#previewsSent);
+      this.#previewByteRate.add(this.#previewBytes);
       return { ...scaled, frameNumber, source };
     } finally {
       frame.release();
     }
+  }
+
+  #runningAnalyzers(): AnalyzerEntry[] {
+    return this.#analyzers.filter((entry) => entry.worker.alive);
   }
 
   #workers(): Worker<unknown>[] {
@@ -251,13 +257,14 @@ export class DemoPipeline extends EventEmitter {
   /** The figures the window shows. */
   stats(): DemoStats {
     const now = performance.now();
-    const analyzers = this.#analyzers.map((entry) => this.#analyzerStats(entry, now));
+    const latencies = this.#analyzers.map((entry) => recentLatencies(entry, now).sort((a, b) => a - b));
+    const analyzers = this.#analyzers.map((entry, i) => this.#analyzerStats(entry, latencies[i]!, now));
     const running = analyzers.filter((a) => a.state === 'running');
-    const allLatencies = this.#analyzers.flatMap((entry) => recentLatencies(entry, now)).sort((a, b) => a - b);
+    const allLatencies = latencies.flat().sort((a, b) => a - b);
     const { width, height } = RESOLUTIONS[this.#resolution];
     const frameBytes = this.#channel.frameSize;
     const consumedPerSecond = sum(running.map((a) => a.receivedPerSecond));
-    const previewsPerSecond = this.#previewRate.perSecond(now);
+    const producedPerSecond = this.#producerRate.perSecond(now);
     const producer = this.#producer;
     return {
       settings: {
@@ -275,28 +282,28 @@ export class DemoPipeline extends EventEmitter {
         state: producer.state,
         endReason: producer.endReason,
         produced: producer.report?.produced ?? 0,
-        producedPerSecond: this.#producerRate.perSecond(now),
+        producedPerSecond,
         stalls: producer.report?.stalls ?? 0,
       },
       analyzers,
       totals: {
-        producedPerSecond: this.#producerRate.perSecond(now),
+        producedPerSecond,
         consumedPerSecond,
         latencyMedianUs: percentile(allLatencies, 0.5),
         latencyP99Us: percentile(allLatencies, 0.99),
         dropped: sum(analyzers.map((a) => a.skipped)),
         integrityErrors: sum(analyzers.map((a) => a.integrityErrors)),
         sharedMBPerSecond: (consumedPerSecond * frameBytes) / 1e6,
-        previewsPerSecond,
-        previewMBPerSecond: this.#previewsSent === 0 ? 0 : (previewsPerSecond * this.#previewBytes) / this.#previewsSent / 1e6,
+        previewsPerSecond: this.#previewRate.perSecond(now),
+        previewMBPerSecond: this.#previewByteRate.perSecond(now) / 1e6,
       },
     };
   }
 
-  #analyzerStats(entry: AnalyzerEntry, now: number): AnalyzerStats {
+  /** `latencies`: the analyzer's recent ones, sorted. */
+  #analyzerStats(entry: AnalyzerEntry, latencies: number[], now: number): AnalyzerStats {
     const { worker } = entry;
     const report = worker.report;
-    const latencies = recentLatencies(entry, now).sort((a, b) => a - b);
     return {
       id: entry.id,
       pid: worker.pid,

@@ -8,6 +8,7 @@
  *
  * Frames are RGBA with packed rows (the demo's channel format).
  */
+import { lumaAt } from './luma-analysis.js';
 
 const BITS = 32;
 const BAND_FRACTION = 20;
@@ -108,8 +109,7 @@ function readBand(rgba: Uint8Array, width: number, height: number, stride: numbe
   let value = 0;
   for (let bit = 0; bit < BITS; bit++) {
     const i = y * stride + (bit * cell + Math.floor(cell / 2)) * 4;
-    const luma = (54 * rgba[i]! + 183 * rgba[i + 1]! + 19 * rgba[i + 2]!) >> 8;
-    value = ((value << 1) | (luma > 127 ? 1 : 0)) >>> 0;
+    value = ((value << 1) | (lumaAt(rgba, i) > 127 ? 1 : 0)) >>> 0;
   }
   return value;
 }

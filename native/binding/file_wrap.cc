@@ -86,11 +86,26 @@ Napi::Value SharedFile::Allocate(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// initResizable(size, span): a resizable map's header, in a new file.
+namespace {
+
+// { size, span, dataOffset }: a resizable map's header for TypeScript.
+Napi::Object HeaderObject(Napi::Env env, uint64_t size, uint64_t span) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("size", Napi::Number::New(env, static_cast<double>(size)));
+  out.Set("span", Napi::Number::New(env, static_cast<double>(span)));
+  out.Set("dataOffset", Napi::Number::New(env, static_cast<double>(ResizableDataOffset())));
+  return out;
+}
+
+}  // namespace
+
+// initResizable(size, span) -> the header written in the new file
 Napi::Value SharedFile::InitResizable(const Napi::CallbackInfo& info) {
-  Status s = eshm::InitResizable(Fd(info.Env()), ToU64(info[0]), ToU64(info[1]));
+  const uint64_t size = ToU64(info[0]);
+  const uint64_t span = ToU64(info[1]);
+  Status s = eshm::InitResizable(Fd(info.Env()), size, span);
   if (!s.ok()) ThrowStatus(info.Env(), s);
-  return info.Env().Undefined();
+  return HeaderObject(info.Env(), size, span);
 }
 
 // readResizable() -> { size, span, dataOffset }
@@ -99,11 +114,7 @@ Napi::Value SharedFile::ReadResizable(const Napi::CallbackInfo& info) {
   uint64_t size = 0, span = 0;
   Status s = eshm::ReadResizable(Fd(env), &size, &span);
   if (!s.ok()) ThrowStatus(env, s);
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("size", Napi::Number::New(env, static_cast<double>(size)));
-  out.Set("span", Napi::Number::New(env, static_cast<double>(span)));
-  out.Set("dataOffset", Napi::Number::New(env, static_cast<double>(ResizableDataOffset())));
-  return out;
+  return HeaderObject(env, size, span);
 }
 
 // growResizable(wanted) -> the size after

@@ -54,10 +54,11 @@ Napi::Value CreateMapping(Napi::Env env, int fd, uint64_t offset, uint64_t lengt
 namespace {
 
 // Places `length` shared bytes at the page-aligned interior of `buffer` and
-// records the mapping. Returns the Mapping object; `*offset` is where the
-// bytes begin in the buffer.
+// records the mapping; `grow_fd` and `grow_offset` for one that extend()
+// may grow. Returns the Mapping object; `*offset` is where the bytes begin
+// in the buffer.
 Napi::Object PlaceInBuffer(Napi::Env env, Napi::ArrayBuffer buffer, uint64_t length, const PlaceShared& place,
-                           size_t* offset, MappingRecord extra = {}) {
+                           size_t* offset, int grow_fd = -1, uint64_t grow_offset = 0) {
   const uint64_t page = PageSize();
   auto base = reinterpret_cast<uintptr_t>(buffer.Data());
   uintptr_t aligned = (base + page - 1) / page * page;
@@ -74,8 +75,8 @@ Napi::Object PlaceInBuffer(Napi::Env env, Napi::ArrayBuffer buffer, uint64_t len
   record.addr = addr;
   record.length = static_cast<size_t>(length);
   record.buffer = Napi::Persistent(buffer);
-  record.fd = extra.fd;
-  record.file_offset = extra.file_offset;
+  record.fd = grow_fd;
+  record.file_offset = grow_offset;
 
   Napi::Object mapping = Mapping::ForRecord(env, id);
   *offset = static_cast<size_t>(aligned - base);
@@ -102,14 +103,11 @@ Napi::Value CreateMappingWith(Napi::Env env, uint64_t length, const PlaceShared&
 }
 
 Napi::Value MapIntoBuffer(Napi::Env env, Napi::ArrayBuffer buffer, int fd, uint64_t file_offset, uint64_t length) {
-  MappingRecord extra;
-  extra.fd = fd;
-  extra.file_offset = file_offset;
   size_t offset = 0;
   Napi::Object mapping = PlaceInBuffer(
       env, buffer, length,
-      [&](void* addr) { return MapSharedAt(addr, static_cast<size_t>(length), fd, file_offset, false); }, &offset,
-      std::move(extra));
+      [&](void* addr) { return MapSharedAt(addr, static_cast<size_t>(length), fd, file_offset, false); }, &offset, fd,
+      file_offset);
   Napi::Object out = Napi::Object::New(env);
   out.Set("mapping", mapping);
   out.Set("offset", Napi::Number::New(env, static_cast<double>(offset)));
