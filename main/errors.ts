@@ -49,8 +49,8 @@ export class ShmError extends Error {
    */
   limit?: string;
 
-  constructor(code: ShmErrorCode, message: string) {
-    super(message);
+  constructor(code: ShmErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'ShmError';
     this.code = code;
   }

@@ -61,7 +61,7 @@ export abstract class MappedFile {
     if (!readOnly && this.readOnly) {
       throw new ShmError('EACCES', `The ${this.kind} is read-only in this process; map it with { readOnly: true }`);
     }
-    return this.#views.add(file.map(offset, length, readOnly, populate), offset, readOnly);
+    return this.#views.add(length, offset, readOnly, (target) => file.map(target, offset, length, readOnly, populate));
   }
 
   /** Size, permissions, owner and times, as the kernel has them now. */

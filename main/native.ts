@@ -22,14 +22,13 @@ export interface NativeFile {
   describe(): FileDescription;
   sealFutureWrites(): void;
   reopenReadOnly(): NativeFile;
-  map(offset: number, length: number, readOnly: boolean, populate: boolean): NativeMapping;
+  /** Places [offset, offset + length) of the memory at the first page boundary inside `target`'s buffer. */
+  map(target: Uint8Array, offset: number, length: number, readOnly: boolean, populate: boolean): PlacedMapping;
   allocate(): void;
   /** A resizable map's header (native/core/resizable.h): written, or read. */
   initResizable(size: number, span: number): ResizableHeader;
   readResizable(): ResizableHeader;
   growResizable(wanted: number): number;
-  /** Maps `length` bytes from `fileOffset` over the page-aligned interior of `buffer`. */
-  mapInto(buffer: ArrayBuffer, fileOffset: number, length: number): { mapping: NativeMapping & { extend(length: number): void }; offset: number };
   close(): void;
 }
 
@@ -40,12 +39,20 @@ export interface ResizableHeader {
   dataOffset: number;
 }
 
-/** Shared pages inside a V8-owned ArrayBuffer (native/binding/mapping_js.h). */
+/** Shared pages inside a buffer that V8 owns (native/binding/mapping_js.h). */
 export interface NativeMapping {
-  readonly bytes: Uint8Array;
+  /** Makes the pages private again; the buffer stays as it is. */
   unmap(): void;
   lock(): void;
   unlock(): void;
+  /** Maps more of `file` right after the mapping, up to `length` bytes; the buffer must already be that long. */
+  extend(file: NativeFile, length: number): void;
+}
+
+/** A mapping just placed, and where its bytes begin in the Uint8Array it was placed in. */
+export interface PlacedMapping {
+  mapping: NativeMapping;
+  offset: number;
 }
 
 export interface ExportTicket {
@@ -111,7 +118,8 @@ export type NativeSysvStatus = Omit<SegmentStatus, 'attachTime' | 'detachTime' |
 export interface Addon {
   setErrorClass(errorClass: typeof ShmError): void;
   pageSize(): number;
-  pageOffsetOf(buffer: ArrayBuffer): number;
+  /** Bytes from the start of `target` to its first page boundary, where shared pages are placed. */
+  pageOffsetOf(target: Uint8Array): number;
   createAnonymousFile(size: number, dir: string, allowMemfd: boolean): NativeFile;
   openNamed(name: string, size: number, create: boolean, exclusive: boolean, mode: number, readOnly: boolean): { file: NativeFile; created: boolean };
   unlinkNamed(name: string): void;
@@ -130,7 +138,7 @@ export interface Addon {
   sysvStat(id: number): NativeSysvStatus;
   sysvRemove(id: number): void;
   sysvSetLocked(id: number, locked: boolean): void;
-  sysvAttach(id: number, size: number, readOnly: boolean): NativeMapping;
+  sysvAttach(target: Uint8Array, id: number, size: number, readOnly: boolean): PlacedMapping;
 }
 
 const ADDON_FILE = 'electron_shm.node';

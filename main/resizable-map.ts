@@ -1,7 +1,7 @@
 /**
  * ResizableMap: shared memory that grows in place (after ccan rszshm).
- * Each process reserves the whole span of addresses once, as a resizable
- * ArrayBuffer that V8 owns, and maps the shared memory over its start;
+ * Each process reserves the whole span of addresses once, as a growable
+ * SharedArrayBuffer that V8 owns, and maps the shared memory over its start;
  * growing maps more of the span, so nothing already mapped moves and every
  * length-tracking view sees the new length. The size lives in a header
  * page at the start of the memory, where every process reads it.
@@ -10,12 +10,12 @@
  * never addresses: view() makes a typed array at an offset, offsetOf()
  * gives a view's offset back.
  */
-import { markAsUntransferable } from 'node:worker_threads';
 import { AnonMap, fetchHandle, importTimeout, MAX_VIEW_LENGTH, type ExportOptions, type ImportOptions } from './anon-map.js';
 import { invalidType, invalidValue, outOfRange, ShmError } from './errors.js';
 import { parseHandle } from './handle.js';
 import { native, type NativeFile, type NativeMapping, type ResizableHeader } from './native.js';
 import { integerIn, options, string } from './validate.js';
+import { growableViewBuffer } from './view-buffer.js';
 
 export interface ResizableMapOptions {
   /** Most bytes the map may grow to: address space reserved now, memory only as it grows. Default: 1 GiB, or `size` if larger. */
@@ -26,11 +26,7 @@ export interface ResizableMapOptions {
 
 const DEFAULT_SPAN = 1 << 30;
 
-type TypedArrayConstructor<T> = { new (buffer: ArrayBuffer, byteOffset: number, length?: number): T; readonly BYTES_PER_ELEMENT: number };
-
-interface GrowingMapping extends NativeMapping {
-  extend(length: number): void;
-}
+type TypedArrayConstructor<T> = { new (buffer: ArrayBufferLike, byteOffset: number, length?: number): T; readonly BYTES_PER_ELEMENT: number };
 
 function roundUpToPage(n: number): number {
   const page = native().pageSize();
@@ -40,17 +36,12 @@ function roundUpToPage(n: number): number {
 export class ResizableMap {
   /** Most bytes the map may grow to. */
   readonly span: number;
-  /**
-   * The data, zero-copy. Length-tracking: after grow() or sync() the same
-   * Uint8Array is longer, at the same address, with the same contents.
-   * Length 0 once closed.
-   */
-  readonly bytes: Uint8Array;
   readonly #anon: AnonMap;
   readonly #file: NativeFile;
-  readonly #buffer: ArrayBuffer;
+  readonly #buffer: SharedArrayBuffer;
   readonly #offset: number;
-  #mapping: GrowingMapping | undefined;
+  #bytes: Uint8Array;
+  #mapping: NativeMapping | undefined;
   #size: number;
 
   private constructor(anon: AnonMap, file: NativeFile, { size, span, dataOffset }: ResizableHeader) {
@@ -59,18 +50,27 @@ export class ResizableMap {
     this.span = span;
     const page = native().pageSize();
     // The span plus a page, so that a page-aligned run of `span` bytes fits
-    // wherever V8 reserves it (in practice at a page boundary already).
-    const buffer = new (ArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => ArrayBuffer)(page, {
-      maxByteLength: span + page,
-    });
-    this.#offset = native().pageOffsetOf(buffer);
-    resize(buffer, this.#offset + size);
-    this.#mapping = file.mapInto(buffer, dataOffset, size).mapping as GrowingMapping;
+    // wherever V8 reserves it (in practice at a page boundary already). A
+    // growable SharedArrayBuffer, because it never shrinks: V8 zeroes the
+    // tail of a shrunk buffer, which here would be shared bytes.
+    const target = growableViewBuffer(page, span + page);
+    const buffer = target.buffer as SharedArrayBuffer;
+    this.#offset = native().pageOffsetOf(target);
+    growTo(buffer, this.#offset + size);
+    this.#mapping = file.map(target, dataOffset, size, false, false).mapping;
     this.#buffer = buffer;
     this.#size = size;
-    this.bytes = new Uint8Array(buffer, this.#offset);
-    // Its memory must never move to another owner (see MapView).
-    markAsUntransferable(buffer);
+    this.#bytes = new Uint8Array(buffer, this.#offset);
+  }
+
+  /**
+   * The data, zero-copy. Length-tracking: after grow() or sync() the same
+   * Uint8Array is longer, at the same address, with the same contents.
+   * An empty array once closed; arrays taken before then read private
+   * zeros, and nothing written to them reaches another process.
+   */
+  get bytes(): Uint8Array {
+    return this.#bytes;
   }
 
   /**
@@ -159,8 +159,8 @@ export class ResizableMap {
 
   #extendTo(size: number): void {
     if (size <= this.#size) return;
-    resize(this.#buffer, this.#offset + size);
-    this.#mapping!.extend(size);
+    growTo(this.#buffer, this.#offset + size);
+    this.#mapping!.extend(this.#file, size);
     this.#size = size;
   }
 
@@ -200,15 +200,16 @@ export class ResizableMap {
   }
 
   /**
-   * Unmaps the data here (`bytes` and every view become length 0), revokes
-   * this process's handles and closes the descriptor. Other processes keep
-   * the memory. Closing twice does nothing.
+   * Unmaps the data here (`bytes` becomes empty; views made before read
+   * private zeros), revokes this process's handles and closes the
+   * descriptor. Other processes keep the memory. Closing twice does nothing.
    */
   close(): void {
     const mapping = this.#mapping;
     if (mapping === undefined) return;
     this.#mapping = undefined;
     mapping.unmap();
+    this.#bytes = new Uint8Array(0);
     this.#anon.close();
   }
 
@@ -217,6 +218,11 @@ export class ResizableMap {
   }
 }
 
-function resize(buffer: ArrayBuffer, length: number): void {
-  (buffer as unknown as { resize(length: number): void }).resize(length);
+/**
+ * Grows the buffer to `length` bytes unless it is that long already (any
+ * code holding it may have grown it further: that only adds private pages
+ * past the shared ones, which extend() then covers).
+ */
+function growTo(buffer: SharedArrayBuffer, length: number): void {
+  if (buffer.byteLength < length) (buffer as SharedArrayBuffer & { grow(length: number): void }).grow(length);
 }

@@ -144,7 +144,7 @@ export class SysVSegment {
   attach(attachOptions?: AttachOptions): Attachment {
     const readOnly = boolean('options.readOnly', options('options', attachOptions, ['readOnly']).readOnly, false);
     const size = integerIn('size', this.size, 1, MAX_VIEW_LENGTH);
-    const view = this.#views.add(native().sysvAttach(this.id, size, readOnly), 0, readOnly) as Attachment;
+    const view = this.#views.add(size, 0, readOnly, (target) => native().sysvAttach(target, this.id, size, readOnly)) as Attachment;
     view.detach = () => view.unmap();
     return view;
   }

@@ -2,41 +2,58 @@
  * MapView: a zero-copy Uint8Array over shared memory, and the set of views
  * that a map ends when it closes.
  */
-import { markAsUntransferable } from 'node:worker_threads';
 import { ShmError } from './errors.js';
 import { explainLockError } from './limits.js';
-import type { NativeMapping } from './native.js';
+import { native, type NativeMapping, type PlacedMapping } from './native.js';
+import { viewBuffer } from './view-buffer.js';
+
+/**
+ * Shared pages placed in a new view buffer: `place` gets a Uint8Array over
+ * the whole buffer (its length rounded up to pages, plus one page, so that
+ * whole pages fit at its first page boundary) and puts them there.
+ */
+export function placeView(length: number, place: (target: Uint8Array) => PlacedMapping): { mapping: NativeMapping; bytes: Uint8Array } {
+  const page = native().pageSize();
+  const target = viewBuffer(Math.ceil(length / page) * page + page);
+  const { mapping, offset } = place(target);
+  return { mapping, bytes: new Uint8Array(target.buffer, offset, length) };
+}
 
 /**
  * One mapping of shared memory into this process. `bytes` is a Uint8Array
  * whose bytes are the shared bytes themselves. After `unmap()` (or the
- * owning map's `close()`), `bytes` has length 0: no stale view can reach
- * memory that is gone.
+ * owning map's `close()`), `bytes` is an empty array, and arrays taken from
+ * it before keep their length but read private zeros: nothing written
+ * through them reaches another process.
  */
 export class MapView {
-  /** The shared bytes. Writing into a read-only view kills the process (SIGSEGV). */
-  readonly bytes: Uint8Array;
   /** Where the view starts in the map, in bytes. */
   readonly offset: number;
   readonly readOnly: boolean;
+  #bytes: Uint8Array;
   #native: NativeMapping | undefined;
   #onEnd: (view: MapView) => void;
 
   /** @internal */
-  constructor(mapping: NativeMapping, offset: number, readOnly: boolean, onEnd: (view: MapView) => void) {
+  constructor(mapping: NativeMapping, bytes: Uint8Array, offset: number, readOnly: boolean, onEnd: (view: MapView) => void) {
     this.#native = mapping;
-    this.bytes = mapping.bytes;
+    this.#bytes = bytes;
     this.offset = offset;
     this.readOnly = readOnly;
     this.#onEnd = onEnd;
-    // The buffer's memory must never move to another owner (a transfer to a
-    // worker would let that owner free it while it is still shared).
-    markAsUntransferable(this.bytes.buffer);
+  }
+
+  /**
+   * The shared bytes; an empty array once unmapped. Writing into a
+   * read-only view kills the process (SIGSEGV).
+   */
+  get bytes(): Uint8Array {
+    return this.#bytes;
   }
 
   /** Length of the view in bytes; 0 once unmapped. */
   get length(): number {
-    return this.bytes.length;
+    return this.#bytes.length;
   }
 
   get mapped(): boolean {
@@ -66,12 +83,16 @@ export class MapView {
     return this.#native;
   }
 
-  /** Ends the mapping. Calling it again does nothing. */
+  /**
+   * Ends the mapping: this process's pages become private zeros again.
+   * Calling it again does nothing.
+   */
   unmap(): void {
     const mapping = this.#native;
     if (mapping === undefined) return;
     mapping.unmap();
     this.#native = undefined;
+    this.#bytes = new Uint8Array(0);
     this.#onEnd(this);
   }
 }
@@ -80,8 +101,10 @@ export class MapView {
 export class ViewSet {
   readonly #views = new Set<MapView>();
 
-  add(mapping: NativeMapping, offset: number, readOnly: boolean): MapView {
-    const view = new MapView(mapping, offset, readOnly, (ended) => this.#views.delete(ended));
+  /** Places `length` bytes of shared memory (see placeView) and keeps the view. */
+  add(length: number, offset: number, readOnly: boolean, place: (target: Uint8Array) => PlacedMapping): MapView {
+    const { mapping, bytes } = placeView(length, place);
+    const view = new MapView(mapping, bytes, offset, readOnly, (ended) => this.#views.delete(ended));
     this.#views.add(view);
     return view;
   }

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The one test command (README, .ci/run): type checks, the C++ tests of the
-# native core (ctest), the Node tests with real processes, the demo's
-# end-to-end tests in Chromium (Playwright), and a last check that nothing
-# of ours is left in /dev/shm. Run it after `npm ci`.
-set -euo pipefail
+# native core (ctest), the Node tests with real processes on every runtime
+# of the matrix (scripts/runtimes.js), the demo's end-to-end tests in
+# Chromium (Playwright), and a last check that nothing of ours is left in
+# /dev/shm or System V. Each stage runs even when an earlier one failed; a
+# summary ends the run, and the exit status is 0 only if every stage passed.
+# Run it after `npm ci`.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 
 # What npm does not provide: the C++ toolchain and GoogleTest, Chromium for
@@ -26,38 +29,114 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "Not root: install them yourself (apt-get install ${missing[*]}) and run this again." >&2
     exit 1
   fi
-  apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(printf "%s\n" "${missing[@]}" | sort -u)
+  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(printf "%s\n" "${missing[@]}" | sort -u) || exit 1
 fi
 
-echo "== TypeScript: build and type-check everything"
-npx tsc -p tsconfig.build.json
-npx tsc -p tsconfig.json
-npx tsc -p tsconfig.renderer.json
+summary=()
+failed=0
+counts=''
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 
-echo "== C++: the native core (ctest)"
-cmake -S . -B build-tests -G Ninja -DCMAKE_BUILD_TYPE=Debug >/dev/null
-cmake --build build-tests
-(cd build-tests && ctest --output-on-failure)
+# stage NAME COMMAND...: runs one stage and records its outcome, its time
+# and its test counts: a Node suite's from its TAP copy (node_suite sets
+# them), ctest's and Playwright's from what they print.
+stage() {
+  local name=$1 start=$SECONDS status=ok
+  shift
+  echo
+  echo "== $name"
+  counts=''
+  "$@" > >(tee "$log") 2>&1 || { status=FAILED; failed=1; }
+  wait $! 2>/dev/null  # tee has written everything
+  [ -n "$counts" ] || counts=$(grep -ohE '[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+|^ +[0-9]+ (passed|failed|flaky|skipped|did not run)' "$log" | sed 's/^ *//' | paste -sd';' | sed 's/;/; /g')
+  summary+=("$(printf '  %-6s %5ss  %s%s' "$status" $((SECONDS - start)) "$name" "${counts:+: $counts}")")
+}
 
-echo "== Node: the library with real processes and real shared memory"
-node --import tsx --test test/*.test.ts
+typescript() {
+  npx tsc -p tsconfig.build.json && npx tsc -p tsconfig.json && npx tsc -p tsconfig.electron-latest.json && npx tsc -p tsconfig.renderer.json
+}
 
-echo "== End to end: the demo in Chromium (Playwright); Electron where its binary exists"
-npx playwright test -c e2e/playwright.config.ts
+cpp() {
+  cmake -S . -B build-tests -G Ninja -DCMAKE_BUILD_TYPE=Debug >/dev/null && cmake --build build-tests && (cd build-tests && ctest --output-on-failure)
+}
 
-echo "== Leftovers in /dev/shm and System V"
-left=$(ls /dev/shm | grep -E '^(eshm-test-|electron-shm-anon-)' || true)
-if [ -n "$left" ]; then
-  echo "The tests left these in /dev/shm:" >&2
-  echo "$left" >&2
+# node_suite NODE REPORTER [V8 FLAGS...]: the whole Node suite on one
+# runtime. A TAP copy of the results gives the counts for the summary. No
+# test may take 3 minutes: a hang is a failure, not a stuck run.
+node_suite() {
+  local node=$1 reporter=$2 tap
+  shift 2
+  tap=$(mktemp)
+  "$node" "$@" --import tsx --test --test-timeout=180000 --test-reporter="$reporter" --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$tap" test/*.test.ts
+  local status=$?
+  counts=$(awk '/^# (pass|fail|skipped|todo|cancelled) / { printf "%s%s %s", sep, $3, $2; sep = ", " }' "$tap")
+  rm -f "$tap"
+  return $status
+}
+
+# The suite under Chromium's V8 setting, where the SharedArrayBuffer global
+# is left out: for the test tooling too, so esbuild's synchronous API
+# (tsx's compiler) is told to run the esbuild binary per call instead of a
+# worker it waits for with Atomics.wait on a SharedArrayBuffer. The library
+# itself gets no help.
+without_sab_global() {
+  local status
+  export ESBUILD_WORKER_THREADS=0
+  node_suite "$1" "$2" --enable-sharedarraybuffer-per-context
+  status=$?
+  unset ESBUILD_WORKER_THREADS
+  return $status
+}
+
+leftovers() {
+  local left
+  left=$(ls /dev/shm | grep -E '^(eshm-test-|electron-shm-anon-)' || true)
+  if [ -n "$left" ]; then
+    printf 'The tests left these in /dev/shm:\n%s\n' "$left" >&2
+    return 1
+  fi
+  # System V segments of the tests: keys 0x45000000 to 0x45ffffff.
+  left=$(awk 'NR > 1 && $1 >= 1157627904 && $1 <= 1174405119 { print "key " $1 ", id " $2 }' /proc/sysvipc/shm)
+  if [ -n "$left" ]; then
+    printf 'The tests left these System V segments:\n%s\n' "$left" >&2
+    return 1
+  fi
+  echo "none"
+}
+
+stage "TypeScript: build, type-check (Electron $(node -p "require('electron/package.json').version") and $(node -p "require('electron-latest/package.json').version"))" typescript
+stage "C++: the native core (ctest)" cpp
+
+echo
+echo "== Node runtimes (official binaries from the npm registry, cached in .cache/runtimes)"
+if ! runtimes=$(node scripts/runtimes.js fetch); then
+  echo "Could not fetch the Node runtimes from the npm registry" >&2
   exit 1
 fi
-# System V segments of the tests: keys 0x45000000 to 0x45ffffff.
-left=$(awk 'NR > 1 && $1 >= 1157627904 && $1 <= 1174405119 { print "key " $1 ", id " $2 }' /proc/sysvipc/shm)
-if [ -n "$left" ]; then
-  echo "The tests left these System V segments:" >&2
-  echo "$left" >&2
-  exit 1
-fi
-echo "none"
+echo "$runtimes"
+primary=$(echo "$runtimes" | head -1)
+primary_version=${primary%% *}
+primary_node=${primary#* }
+
+# The primary runtime, Node 24, the one inside Electron 40 and later: the
+# whole suite, in full detail; then once more under Chromium's V8 setting,
+# where the SharedArrayBuffer global is left out, as in Electron's
+# renderers (and perhaps its main and utility processes: not verifiable
+# without an Electron binary).
+stage "Node $primary_version (primary, inside Electron 40+)" node_suite "$primary_node" spec
+stage "Node $primary_version, --enable-sharedarraybuffer-per-context" without_sab_global "$primary_node" dot
+while read -r version node; do
+  stage "Node $version" node_suite "$node" dot
+done < <(echo "$runtimes" | tail -n +2)
+
+stage "End to end on Node $primary_version: the demo in Chromium; Electron where its binary exists" \
+  "$primary_node" node_modules/@playwright/test/cli.js test -c e2e/playwright.config.ts
+stage "Leftovers in /dev/shm and System V" leftovers
+
+echo
+echo "== Summary"
+printf '%s\n' "${summary[@]}"
+[ "$failed" -eq 0 ] && echo "  all passed" || echo "  SOME STAGES FAILED"
+exit "$failed"

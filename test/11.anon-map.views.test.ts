@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MessageChannel } from 'node:worker_threads';
-import { AnonMap, MAX_VIEW_LENGTH, ShmError } from 'electron-shm';
+import { AnonMap, importHandle, MAX_VIEW_LENGTH, ShmError } from 'electron-shm';
 import { sharedMappings, throwsCode } from './helpers';
 
 const PAGE = 4096;
@@ -24,12 +23,13 @@ describe('AnonMap.map and views', () => {
     }
   });
 
-  it('Tests that a view is an ordinary V8-owned buffer with the shared pages inside it', () => {
+  it('Tests that a view is a SharedArrayBuffer that V8 allocated, with the shared pages inside it', () => {
     const map = AnonMap.create(3 * PAGE + 10);
     try {
       const view = map.map();
       // Not an external buffer: one spare page around a page-aligned interior.
-      assert.ok(view.bytes.buffer.byteLength >= view.length);
+      assert.equal(Object.prototype.toString.call(view.bytes.buffer), '[object SharedArrayBuffer]');
+      assert.equal(view.bytes.buffer.byteLength, 5 * PAGE);
       assert.equal(view.bytes.length, 3 * PAGE + 10);
       assert.equal(sharedMappings().length, 1);
     } finally {
@@ -38,39 +38,36 @@ describe('AnonMap.map and views', () => {
     assert.equal(sharedMappings().length, 0);
   });
 
-  it('Tests that after unmap and after close every view has length 0 and the mapping is gone', () => {
+  it('Tests that after unmap and close bytes is empty, arrays kept from before read private zeros, and nothing written through them is shared', () => {
     const map = AnonMap.create(2 * PAGE);
-    const a = map.map();
-    const b = map.map(PAGE);
-    const alias = a.bytes;
-    a.unmap();
-    a.unmap();
-    assert.equal(alias.length, 0);
-    assert.equal(a.length, 0);
-    assert.equal(a.mapped, false);
-    assert.equal(b.length, PAGE);
-    map.close();
-    assert.equal(b.bytes.length, 0);
-    assert.equal(b.bytes.buffer.byteLength, 0);
-    assert.equal(sharedMappings().length, 0);
-  });
-
-  it('Tests that a view cannot be transferred away to another owner', async () => {
-    const map = AnonMap.create(PAGE);
-    const { port1, port2 } = new MessageChannel();
+    const witness = importHandle(map.exportHandle());
     try {
-      const view = map.map();
-      view.bytes[0] = 5;
-      const received = new Promise<Uint8Array>((resolve) => port2.once('message', resolve));
-      port1.postMessage(view.bytes, [view.bytes.buffer as ArrayBuffer]);
-      const copy = await received;
-      // Cloned, not moved: our view still owns its shared pages.
-      assert.equal(view.length, PAGE);
-      assert.equal(copy[0], 5);
-    } finally {
-      port1.close();
+      const seen = witness.map().bytes;
+      const a = map.map();
+      const b = map.map(PAGE);
+      const alias = a.bytes;
+      alias.fill(3);
+      a.unmap();
+      a.unmap();
+      assert.equal(a.bytes.length, 0);
+      assert.equal(a.length, 0);
+      assert.equal(a.mapped, false);
+      assert.equal(alias.length, 2 * PAGE, 'an array kept from before keeps its length');
+      assert.ok(alias.every((byte) => byte === 0), 'and reads private zeros');
+      alias.fill(9);
+      assert.equal(seen[0], 3, 'what is written through it stays in this process');
+      assert.equal(b.length, PAGE);
+      const kept = b.bytes;
       map.close();
+      assert.equal(b.bytes.length, 0);
+      kept.fill(9);
+      assert.ok(seen.every((byte) => byte === 3));
+      assert.equal(sharedMappings().length, 1, "only the witness's mapping is left");
+    } finally {
+      map.close();
+      witness.close();
     }
+    assert.equal(sharedMappings().length, 0);
   });
 
   it('Tests that offsets and lengths outside the map or off a page boundary are refused', () => {

@@ -32,9 +32,10 @@ describe('leaks', () => {
     collectGarbage();
     assert.equal(openFdCount(), fds, 'open descriptors');
     assert.equal(sharedMappings().length, 0, 'shared mappings');
-    // Other lines come and go with V8's and malloc's own heap growth; ours
-    // would add at least one per cycle.
-    assert.ok(mappingLines().length <= maps + 8, `mappings grew from ${maps} to ${mappingLines().length}`);
+    // Other lines come and go with V8's and malloc's own heap growth (up to
+    // 9 seen on Node 26 within the suite, 1 or 2 alone, however many
+    // cycles); ours would add at least one per cycle.
+    assert.ok(mappingLines().length <= maps + 64, `mappings grew from ${maps} to ${mappingLines().length}`);
     assert.equal(threadCount(), threads, 'threads (the broker stops with its last export)');
   });
 

@@ -28,9 +28,16 @@ export interface ChildResult {
   stderr: string;
 }
 
+/**
+ * V8 flags of this test process that its fixtures must share: the suite
+ * runs once more under Chromium's SharedArrayBuffer setting
+ * (scripts/test-all.sh), and every process of a test should see it.
+ */
+export const RUNTIME_FLAGS = process.execArgv.filter((flag) => flag === '--enable-sharedarraybuffer-per-context');
+
 /** Node with tsx, so fixtures can be TypeScript. */
 export function nodeArgs(fixture: string, args: readonly string[] = []): string[] {
-  return ['--import', 'tsx', path.join(FIXTURES, fixture), ...args];
+  return [...RUNTIME_FLAGS, '--import', 'tsx', path.join(FIXTURES, fixture), ...args];
 }
 
 /**
@@ -103,6 +110,29 @@ export function openFdCount(): number {
   return fs.readdirSync('/proc/self/fd').length;
 }
 
+/**
+ * How many descriptors of each kind this process has open: eventfds,
+ * epoll sets, memfds, sockets, pipes (by the target of /proc/self/fd/N,
+ * numbers dropped). Files that tools open and close on their own (a
+ * loader's cache) are left out, so that a count before and after compares
+ * what our code opens.
+ */
+export function descriptorKinds(): Record<string, number> {
+  const kinds: Record<string, number> = {};
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    let target: string;
+    try {
+      target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue; // the directory's own descriptor, closed by now
+    }
+    if (!/^(anon_inode:|socket:|pipe:)|memfd:/.test(target)) continue;
+    const kind = target.replace(/\[\d+\]/, '').replace(/ \(deleted\)$/, '');
+    kinds[kind] = (kinds[kind] ?? 0) + 1;
+  }
+  return kinds;
+}
+
 export function mappingLines(): string[] {
   return fs.readFileSync('/proc/self/maps', 'utf8').trim().split('\n');
 }
@@ -130,7 +160,7 @@ export type FixtureChild = UtilityChild & { stderrText: () => string; exited: Pr
 
 export function forkFixture(fixture: string, args: readonly string[] = []): FixtureChild {
   // Plain JavaScript fixtures start without tsx, faster.
-  const execArgv = fixture.endsWith('.js') ? [] : ['--import', 'tsx'];
+  const execArgv = [...RUNTIME_FLAGS, ...(fixture.endsWith('.js') ? [] : ['--import', 'tsx'])];
   const child = forkUtility(path.join(FIXTURES, fixture), args, { execArgv, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stdout?.resume();

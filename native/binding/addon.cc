@@ -25,21 +25,15 @@ Napi::Value PageSizeJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(PageSize()));
 }
 
-// pageOffsetOf(buffer): bytes from the buffer's start to its first page
-// boundary, where mapInto() puts shared pages.
-Napi::Value PageOffsetOf(const Napi::CallbackInfo& info) {
-  auto base = reinterpret_cast<uintptr_t>(info[0].As<Napi::ArrayBuffer>().Data());
-  const uintptr_t page = PageSize();
-  return Napi::Number::New(info.Env(), static_cast<double>((page - base % page) % page));
-}
-
 Napi::Value FrameHeaderBytes(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(frames::HeaderBytes()));
 }
 
+// Runs as the environment ends (a worker's too), before V8 frees anything.
+// No JavaScript runs here and no handle is made: nothing in it can be
+// refused by an environment that is going away.
 void OnEnvironmentEnd(napi_env raw) {
   Napi::Env env(raw);
-  Napi::HandleScope scope(env);
   RevokeAllExports(env);
   RestoreAllMappings(env);
 }

@@ -15,12 +15,12 @@ namespace eshm {
 struct MappingRecord {
   void* addr = nullptr;  // page-aligned start of the shared pages
   size_t length = 0;     // bytes of the view; the pages span RoundUpToPage(length)
-  // Strong: the ArrayBuffer whose pages we replaced may not be collected
-  // while they are shared (design.md, decision 1, the lifetime rule).
-  Napi::Reference<Napi::ArrayBuffer> buffer;
-  // For a mapping that can grow in place (a resizable map): the descriptor
-  // and the file offset of addr. fd is -1 for the others.
-  int fd = -1;
+  // Strong: a Uint8Array over the whole buffer whose pages we replaced, so
+  // that the buffer's memory cannot be freed while they are shared (the
+  // lifetime rule of docs/zero-copy-views.md).
+  Napi::Reference<Napi::Uint8Array> target;
+  // Where addr is in the memory's file, for a mapping that grows in place
+  // (a resizable map's).
   uint64_t file_offset = 0;
 };
 

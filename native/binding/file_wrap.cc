@@ -4,6 +4,7 @@
 #include "binding/convert.h"
 #include "binding/errors_js.h"
 #include "binding/mapping_js.h"
+#include "core/mapping.h"
 #include "core/resizable.h"
 #include "core/shared_file.h"
 
@@ -22,7 +23,6 @@ Napi::Function SharedFile::DefineClass(Napi::Env env) {
           InstanceMethod<&SharedFile::InitResizable>("initResizable"),
           InstanceMethod<&SharedFile::ReadResizable>("readResizable"),
           InstanceMethod<&SharedFile::GrowResizable>("growResizable"),
-          InstanceMethod<&SharedFile::MapInto>("mapInto"),
           InstanceMethod<&SharedFile::Close>("close"),
       });
 }
@@ -72,10 +72,19 @@ Napi::Value SharedFile::ReopenReadOnly(const Napi::CallbackInfo& info) {
   return Wrap(info.Env(), std::move(ro));
 }
 
-// map(offset, length, readOnly, populate) -> Mapping
+// map(target, offset, length, readOnly, populate) -> { mapping, offset }:
+// [offset, offset + length) of the memory, placed inside `target`'s buffer.
 Napi::Value SharedFile::Map(const Napi::CallbackInfo& info) {
-  return CreateMapping(info.Env(), Fd(info.Env()), ToU64(info[0]), ToU64(info[1]),
-                       ToBool(info[2]), ToBool(info[3]));
+  Napi::Env env = info.Env();
+  const int fd = Fd(env);
+  const uint64_t offset = ToU64(info[1]);
+  const uint64_t length = ToU64(info[2]);
+  const bool read_only = ToBool(info[3]);
+  const bool populate = ToBool(info[4]);
+  return PlaceInView(
+      env, info[0].As<Napi::Uint8Array>(), length,
+      [&](void* addr) { return MapSharedAt(addr, static_cast<size_t>(length), fd, offset, read_only, populate); },
+      offset);
 }
 
 // allocate(): gives the memory its pages now, so that running out of memory
@@ -123,11 +132,6 @@ Napi::Value SharedFile::GrowResizable(const Napi::CallbackInfo& info) {
   Status s = eshm::GrowResizable(Fd(info.Env()), ToU64(info[0]), &now);
   if (!s.ok()) ThrowStatus(info.Env(), s);
   return Napi::Number::New(info.Env(), static_cast<double>(now));
-}
-
-// mapInto(buffer, fileOffset, length) -> { mapping, offset }
-Napi::Value SharedFile::MapInto(const Napi::CallbackInfo& info) {
-  return MapIntoBuffer(info.Env(), info[0].As<Napi::ArrayBuffer>(), Fd(info.Env()), ToU64(info[1]), ToU64(info[2]));
 }
 
 std::vector<UniqueFd> SharedFile::TakeCompanions() { return std::move(companions_); }

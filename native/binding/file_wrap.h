@@ -35,7 +35,6 @@ class SharedFile : public Napi::ObjectWrap<SharedFile> {
   Napi::Value InitResizable(const Napi::CallbackInfo& info);
   Napi::Value ReadResizable(const Napi::CallbackInfo& info);
   Napi::Value GrowResizable(const Napi::CallbackInfo& info);
-  Napi::Value MapInto(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   // Closed when the object is collected, if close() was never called:

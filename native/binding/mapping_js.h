@@ -1,10 +1,11 @@
-// Zero-copy views: shared pages placed inside a V8-owned ArrayBuffer.
+// Zero-copy views: shared pages placed inside memory that V8 owns.
 //
 // An ArrayBuffer over foreign memory is refused by Electron's V8 memory
-// cage, so the view's ArrayBuffer is an ordinary one that V8 allocated, and
-// the shared pages are mapped over its page-aligned interior (MAP_FIXED).
-// The rule that keeps this safe: V8 may free that ArrayBuffer only after its
-// pages are private again. See docs/zero-copy-views.md.
+// cage, so TypeScript makes the view's buffer (a SharedArrayBuffer, which
+// nothing can detach, transfer or shrink; main/view-buffer.ts) and the
+// shared pages are mapped over its page-aligned interior (MAP_FIXED). The
+// rule that keeps this safe: V8 may free that memory only after its pages
+// are private again. See docs/zero-copy-views.md.
 #pragma once
 
 #include <napi.h>
@@ -16,24 +17,19 @@
 
 namespace eshm {
 
-// Maps [offset, offset + length) of fd and returns a Mapping object whose
-// `bytes` is a Uint8Array over exactly those shared bytes.
-Napi::Value CreateMapping(Napi::Env env, int fd, uint64_t offset, uint64_t length,
-                          bool read_only, bool populate);
-
-// The same for any shared memory: `place` puts `length` shared bytes at the
-// page-aligned address it is given (mmap, shmat), replacing private pages,
-// and leaves the range whole if it fails.
+// Puts `length` shared bytes at the page-aligned address it is given (mmap,
+// shmat), replacing the private pages there, and leaves the range whole if
+// it fails.
 using PlaceShared = std::function<Status(void* addr)>;
-Napi::Value CreateMappingWith(Napi::Env env, uint64_t length, const PlaceShared& place);
 
-// Maps [file_offset, file_offset + length) of fd over the page-aligned
-// interior of `buffer`, an ArrayBuffer the caller made (a resizable one,
-// whose views track its length), and returns { mapping, offset }: the
-// Mapping object (which can extend() in place) and the byte offset in
-// `buffer` where the shared bytes begin. The buffer must already be at
-// least offset + length bytes long.
-Napi::Value MapIntoBuffer(Napi::Env env, Napi::ArrayBuffer buffer, int fd, uint64_t file_offset, uint64_t length);
+// Places `length` shared bytes at the first page boundary inside `target`
+// (a Uint8Array over a whole view buffer, at least a page longer than
+// `length` rounded up to pages) and records the mapping. `file_offset` is
+// the offset, in its file, of the memory placed there, for extend().
+// Returns { mapping, offset }: the Mapping object, and where the shared
+// bytes begin in `target`.
+Napi::Value PlaceInView(Napi::Env env, Napi::Uint8Array target, uint64_t length, const PlaceShared& place,
+                        uint64_t file_offset = 0);
 
 class Mapping : public Napi::ObjectWrap<Mapping> {
  public:
@@ -50,14 +46,17 @@ class Mapping : public Napi::ObjectWrap<Mapping> {
 
   // Key of this mapping's record in AddonData::mappings; 0 once unmapped.
   // The record, not this object, owns the pages: if this object is collected
-  // while still mapped, the record keeps the ArrayBuffer alive until the
+  // while still mapped, the record keeps the buffer alive until the
   // environment ends.
   uint64_t id_ = 0;
-
 };
 
+// pageOffsetOf(target): bytes from the start of the Uint8Array `target` to
+// its first page boundary, where PlaceInView puts shared pages.
+Napi::Value PageOffsetOf(const Napi::CallbackInfo& info);
+
 // Makes every remaining mapping of this environment private again. Runs as
-// an environment cleanup hook, before V8 frees any ArrayBuffer.
+// an environment cleanup hook, before V8 frees any buffer.
 void RestoreAllMappings(Napi::Env env);
 
 }  // namespace eshm

@@ -75,12 +75,12 @@ Napi::Value SysvSetLockedJs(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// sysvAttach(id, size, readOnly) -> Mapping
+// sysvAttach(target, id, size, readOnly) -> { mapping, offset }
 Napi::Value SysvAttach(const Napi::CallbackInfo& info) {
-  const int id = ToId(info[0]);
-  const uint64_t size = ToU64(info[1]);
-  const bool read_only = ToBool(info[2]);
-  return CreateMappingWith(info.Env(), size, [&](void* addr) {
+  const int id = ToId(info[1]);
+  const uint64_t size = ToU64(info[2]);
+  const bool read_only = ToBool(info[3]);
+  return PlaceInView(info.Env(), info[0].As<Napi::Uint8Array>(), size, [&](void* addr) {
     return SysvAttachAt(id, addr, static_cast<size_t>(size), read_only);
   });
 }

@@ -33,15 +33,38 @@ void WatcherDeleter::operator()(Watcher* watcher) const { delete watcher; }
 
 namespace {
 
+// Calls the wake handler with `tokens`. Plain Node-API calls, each checked,
+// and nothing that throws: this runs from libuv, where no C++ exception may
+// pass, and it may run while a worker's environment ends (from
+// Environment::CleanupHandles, after its JavaScript was terminated). Then
+// the calls are refused and the wake is dropped: nobody is left to receive it.
+void Deliver(napi_env env, napi_ref handler_ref, const std::vector<uint32_t>& tokens) {
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value array, handler, global, result;
+  bool ok = napi_create_array_with_length(env, tokens.size(), &array) == napi_ok;
+  for (size_t i = 0; ok && i < tokens.size(); ++i) {
+    napi_value token;
+    ok = napi_create_uint32(env, tokens[i], &token) == napi_ok && napi_set_element(env, array, static_cast<uint32_t>(i), token) == napi_ok;
+  }
+  ok = ok && napi_get_reference_value(env, handler_ref, &handler) == napi_ok && handler != nullptr &&
+       napi_get_global(env, &global) == napi_ok;
+  // make_callback, so that promises resolved by the handler settle now.
+  if (ok && napi_make_callback(env, nullptr, global, handler, 1, &array, &result) == napi_pending_exception) {
+    // The handler threw: the process's uncaught exception, as for any
+    // callback. (While the environment ends, this too is refused.)
+    napi_value error;
+    if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
 void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
   auto* w = static_cast<Watcher*>(handle->data);
   epoll_event events[64];
   int n = epoll_wait(w->epoll.get(), events, 64, 0);
   if (status < 0 || n <= 0 || w->handler.IsEmpty()) return;
-  Napi::Env env(w->env);
-  Napi::HandleScope scope(env);
-  Napi::Array tokens = Napi::Array::New(env);
-  uint32_t count = 0;
+  std::vector<uint32_t> tokens;
   for (int i = 0; i < n; ++i) {
     int fd = events[i].data.fd;
     auto it = w->entries.find(fd);
@@ -51,15 +74,9 @@ void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
       ssize_t ignored = read(fd, &value, sizeof value);
       (void)ignored;  // EAGAIN: another wake emptied it first
     }
-    tokens.Set(count++, Napi::Number::New(env, it->second.token));
+    tokens.push_back(it->second.token);
   }
-  if (count == 0) return;
-  try {
-    // MakeCallback, so that promises resolved by the handler settle now.
-    w->handler.MakeCallback(env.Global(), {tokens});
-  } catch (const Napi::Error& error) {
-    napi_fatal_exception(env, error.Value());
-  }
+  if (!tokens.empty()) Deliver(w->env, static_cast<napi_ref>(w->handler), tokens);
 }
 
 void CloseWatcher(napi_async_cleanup_hook_handle handle, void* arg) {
