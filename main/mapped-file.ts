@@ -82,7 +82,7 @@ export abstract class MappedFile {
   protected abstract get kind(): string;
 
   /**
-   * Unmaps every view (each `bytes` becomes length 0) and closes the
+   * Unmaps every view (each `bytes` becomes empty) and closes the
    * descriptor. The memory itself lives on while another process uses it.
    * Closing twice does nothing.
    */

@@ -65,9 +65,12 @@ export class ResizableMap {
 
   /**
    * The data, zero-copy. Length-tracking: after grow() or sync() the same
-   * Uint8Array is longer, at the same address, with the same contents.
-   * An empty array once closed; arrays taken before then read private
-   * zeros, and nothing written to them reaches another process.
+   * Uint8Array is longer, at the same address, with the same contents. It
+   * tracks the buffer, so if code holding `bytes.buffer` grows it past
+   * `size`, the part past `size` is private to this process until grow()
+   * or sync() maps it. An empty array once closed; arrays taken before
+   * then read private zeros, and nothing written to them reaches another
+   * process.
    */
   get bytes(): Uint8Array {
     return this.#bytes;
@@ -207,8 +210,8 @@ export class ResizableMap {
   close(): void {
     const mapping = this.#mapping;
     if (mapping === undefined) return;
+    mapping.unmap(); // first: if it fails, the map stays open and close() can be tried again
     this.#mapping = undefined;
-    mapping.unmap();
     this.#bytes = new Uint8Array(0);
     this.#anon.close();
   }
@@ -219,10 +222,15 @@ export class ResizableMap {
 }
 
 /**
- * Grows the buffer to `length` bytes unless it is that long already (any
- * code holding it may have grown it further: that only adds private pages
- * past the shared ones, which extend() then covers).
+ * Grows the buffer to `length` bytes unless it is that long already. Any
+ * code holding it, in any thread, may have grown it further, even between
+ * the check and grow(): that only adds private pages past the shared ones,
+ * which extend() then covers.
  */
 function growTo(buffer: SharedArrayBuffer, length: number): void {
-  if (buffer.byteLength < length) (buffer as SharedArrayBuffer & { grow(length: number): void }).grow(length);
+  try {
+    if (buffer.byteLength < length) (buffer as SharedArrayBuffer & { grow(length: number): void }).grow(length);
+  } catch (error) {
+    if (buffer.byteLength < length) throw error; // not another thread's growth: a real failure
+  }
 }

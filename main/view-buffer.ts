@@ -101,9 +101,15 @@ export function growableViewBuffer(bytes: number, maxBytes: number): Uint8Array 
         'a growable ArrayBuffer could be shrunk, and its tail zeroed, by any code that holds it',
     );
   }
+  let buffer: SharedArrayBuffer;
   try {
-    return new Uint8Array(new sharedClass!(bytes, { maxByteLength: maxBytes }));
+    buffer = new sharedClass!(bytes, { maxByteLength: maxBytes });
   } catch (error) {
     throw allocationFailed(maxBytes, error);
   }
+  // A V8 without growable SharedArrayBuffers ignores maxByteLength.
+  if ((buffer as { growable?: boolean }).growable !== true) {
+    throw new ShmError('ENOTSUP', 'A resizable map needs a growable SharedArrayBuffer, which this runtime does not have');
+  }
+  return new Uint8Array(buffer);
 }

@@ -32,16 +32,26 @@ function versionOf(major) {
   return version;
 }
 
-/** The node binary of `version`, unpacked from the registry's package the first time. */
+/**
+ * The node binary of `version`, unpacked from the registry's package the
+ * first time: into a directory of its own, renamed into place only once the
+ * binary answers with its version, so that an interrupted fetch is never
+ * taken for a cached runtime.
+ */
 function binaryOf(version) {
   const dir = path.join(CACHE, `${packageName()}-${version}`);
   const binary = path.join(dir, 'package', 'bin', 'node');
   if (fs.existsSync(binary)) return binary;
-  fs.mkdirSync(dir, { recursive: true });
+  const partial = `${dir}.partial`;
+  fs.rmSync(partial, { recursive: true, force: true });
+  fs.mkdirSync(partial, { recursive: true });
   process.stderr.write(`Fetching Node ${version} (${packageName()}@${version}) from the npm registry into ${dir}\n`);
-  const tarball = execFileSync('npm', ['pack', '--silent', `${packageName()}@${version}`, '--pack-destination', dir], { encoding: 'utf8' }).trim();
-  execFileSync('tar', ['xzf', path.join(dir, tarball), '-C', dir, 'package/bin/node']);
-  fs.rmSync(path.join(dir, tarball));
+  const tarball = execFileSync('npm', ['pack', '--silent', `${packageName()}@${version}`, '--pack-destination', partial], { encoding: 'utf8' }).trim();
+  execFileSync('tar', ['xzf', path.join(partial, tarball), '-C', partial, 'package/bin/node']);
+  fs.rmSync(path.join(partial, tarball));
+  const answered = execFileSync(path.join(partial, 'package', 'bin', 'node'), ['--version'], { encoding: 'utf8' }).trim();
+  if (answered !== `v${version}`) throw new Error(`The fetched Node ${version} says it is ${answered}`);
+  fs.renameSync(partial, dir);
   return binary;
 }
 

@@ -35,8 +35,9 @@ fi
 summary=()
 failed=0
 counts=''
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+log=$scratch/stage.log
 
 # stage NAME COMMAND...: runs one stage and records its outcome, its time
 # and its test counts: a Node suite's from its TAP copy (node_suite sets
@@ -65,14 +66,12 @@ cpp() {
 # runtime. A TAP copy of the results gives the counts for the summary. No
 # test may take 3 minutes: a hang is a failure, not a stuck run.
 node_suite() {
-  local node=$1 reporter=$2 tap
+  local node=$1 reporter=$2 tap=$scratch/suite.tap
   shift 2
-  tap=$(mktemp)
   "$node" "$@" --import tsx --test --test-timeout=180000 --test-reporter="$reporter" --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$tap" test/*.test.ts
   local status=$?
   counts=$(awk '/^# (pass|fail|skipped|todo|cancelled) / { printf "%s%s %s", sep, $3, $2; sep = ", " }' "$tap")
-  rm -f "$tap"
   return $status
 }
 
@@ -109,30 +108,32 @@ leftovers() {
 stage "TypeScript: build, type-check (Electron $(node -p "require('electron/package.json').version") and $(node -p "require('electron-latest/package.json').version"))" typescript
 stage "C++: the native core (ctest)" cpp
 
-echo
-echo "== Node runtimes (official binaries from the npm registry, cached in .cache/runtimes)"
-if ! runtimes=$(node scripts/runtimes.js fetch); then
-  echo "Could not fetch the Node runtimes from the npm registry" >&2
-  exit 1
+# The runtimes, primary first: "VERSION PATH" lines.
+runtimes=()
+fetch_runtimes() {
+  local lines
+  lines=$(node scripts/runtimes.js fetch) || return 1
+  mapfile -t runtimes <<< "$lines"
+  printf '%s\n' "${runtimes[@]}"
+}
+stage "Node runtimes: official binaries from the npm registry, cached in .cache/runtimes" fetch_runtimes
+
+if [ ${#runtimes[@]} -gt 0 ]; then
+  primary_version=${runtimes[0]%% *}
+  primary_node=${runtimes[0]#* }
+  # The primary runtime, Node 24, the one inside Electron 40 and later: the
+  # whole suite, in full detail; then once more under Chromium's V8
+  # setting, where the SharedArrayBuffer global is left out, as in
+  # Electron's renderers (and perhaps its main and utility processes: not
+  # verifiable without an Electron binary).
+  stage "Node $primary_version (primary, inside Electron 40+)" node_suite "$primary_node" spec
+  stage "Node $primary_version, --enable-sharedarraybuffer-per-context" without_sab_global "$primary_node" dot
+  for runtime in "${runtimes[@]:1}"; do
+    stage "Node ${runtime%% *}" node_suite "${runtime#* }" dot
+  done
+  stage "End to end on Node $primary_version: the demo in Chromium; Electron where its binary exists" \
+    "$primary_node" node_modules/@playwright/test/cli.js test -c e2e/playwright.config.ts
 fi
-echo "$runtimes"
-primary=$(echo "$runtimes" | head -1)
-primary_version=${primary%% *}
-primary_node=${primary#* }
-
-# The primary runtime, Node 24, the one inside Electron 40 and later: the
-# whole suite, in full detail; then once more under Chromium's V8 setting,
-# where the SharedArrayBuffer global is left out, as in Electron's
-# renderers (and perhaps its main and utility processes: not verifiable
-# without an Electron binary).
-stage "Node $primary_version (primary, inside Electron 40+)" node_suite "$primary_node" spec
-stage "Node $primary_version, --enable-sharedarraybuffer-per-context" without_sab_global "$primary_node" dot
-while read -r version node; do
-  stage "Node $version" node_suite "$node" dot
-done < <(echo "$runtimes" | tail -n +2)
-
-stage "End to end on Node $primary_version: the demo in Chromium; Electron where its binary exists" \
-  "$primary_node" node_modules/@playwright/test/cli.js test -c e2e/playwright.config.ts
 stage "Leftovers in /dev/shm and System V" leftovers
 
 echo

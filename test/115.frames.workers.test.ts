@@ -60,7 +60,10 @@ describe('worker threads terminated at any moment', () => {
       collectGarbage();
       const descriptorsBefore = descriptorKinds();
       const mappingsBefore = sharedMappings().length;
-      const publishing = publish(publisher, () => running);
+      const publishing = publish(publisher, () => running).catch((error) => {
+        failures.push(`the publisher: ${String(error)}`);
+        return 0;
+      });
 
       // Lane 0's workers take the stuck channel's publisher role in turn; the others never try.
       const lane = async (index: number, count: number) => {

@@ -61,11 +61,17 @@ Napi::Value PlaceInView(Napi::Env env, Napi::Uint8Array target, uint64_t length,
   record.length = static_cast<size_t>(length);
   record.target = Napi::Persistent(target);
   record.file_offset = file_offset;
-
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("mapping", Mapping::ForRecord(env, id));
-  out.Set("offset", Napi::Number::New(env, static_cast<double>(offset)));
-  return out;
+  try {
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("mapping", Mapping::ForRecord(env, id));
+    out.Set("offset", Napi::Number::New(env, static_cast<double>(offset)));
+    return out;
+  } catch (...) {
+    // No JavaScript object will ever name this mapping (the environment
+    // may be ending): end it now rather than leave it shared until then.
+    if (EndMapping(record).ok()) data.mappings.erase(id);
+    throw;
+  }
 }
 
 Napi::Value PageOffsetOf(const Napi::CallbackInfo& info) {
@@ -144,7 +150,17 @@ Napi::Value Mapping::Extend(const Napi::CallbackInfo& info) {
 void RestoreAllMappings(Napi::Env env) {
   auto& mappings = Data(env).mappings;
   for (auto it = mappings.begin(); it != mappings.end();) {
-    EndMapping(it->second);
+    MappingRecord& record = it->second;
+    if (!EndMapping(record).ok()) {
+      // The environment is ending: its references go, and V8 frees the
+      // buffer whatever we hold. The shared pages must not be there when
+      // it does. Take them away (a later use of that memory faults rather
+      // than reaching another process); failing that, stop the process.
+      if (!UnmapRange(record.addr, record.length).ok()) {
+        napi_fatal_error("electron-shm", NAPI_AUTO_LENGTH,
+                         "shared pages could be neither made private nor unmapped as the environment ended", NAPI_AUTO_LENGTH);
+      }
+    }
     it = mappings.erase(it);
   }
 }

@@ -23,6 +23,11 @@ Status MapSharedAt(void* addr, size_t length, int fd, uint64_t offset, bool read
 // MapSharedAt call filled; after it nothing at that range is shared.
 Status RestorePrivateAt(void* addr, size_t length);
 
+// Removes every page of [addr, addr + length) (munmap): a last resort when
+// private pages cannot be put back, so that the range is at least no
+// longer shared. A later touch of it faults.
+Status UnmapRange(void* addr, size_t length);
+
 // Locks or unlocks resident pages of a range (mlock / munlock).
 Status LockRange(void* addr, size_t length);
 Status UnlockRange(void* addr, size_t length);

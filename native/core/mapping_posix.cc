@@ -32,6 +32,11 @@ Status RestorePrivateAt(void* addr, size_t length) {
   return Status::Ok();
 }
 
+Status UnmapRange(void* addr, size_t length) {
+  if (munmap(addr, RoundUpToPage(length)) != 0) return Status::Sys("munmap");
+  return Status::Ok();
+}
+
 Status LockRange(void* addr, size_t length) {
   if (mlock(addr, length) != 0) return Status::Sys("mlock");
   return Status::Ok();

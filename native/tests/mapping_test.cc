@@ -1,6 +1,7 @@
 #include "core/mapping.h"
 
 #include <gtest/gtest.h>
+#include <cerrno>
 #include <sys/mman.h>
 
 #include "core/shared_file.h"
@@ -45,6 +46,26 @@ TEST(Mapping, FailedPlacementLeavesPrivatePages) {
   area[0] = 1;  // would fault if the range had been left unmapped
   EXPECT_EQ(area[0], 1);
   munmap(area, page);
+}
+
+// Tests that the last resort of an ending environment leaves nothing
+// shared: the range is gone from the address space (mincore reports
+// ENOMEM for unmapped memory), while the pages around it stay.
+TEST(Mapping, UnmapRangeTakesTheSharedPagesAway) {
+  const size_t page = PageSize();
+  UniqueFd fd;
+  ASSERT_TRUE(CreateAnonymousFile(page, "/tmp", true, &fd).ok());
+  auto* area = static_cast<unsigned char*>(mmap(nullptr, 3 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  ASSERT_NE(area, MAP_FAILED);
+  ASSERT_TRUE(MapSharedAt(area + page, page, fd.get(), 0, false).ok());
+  ASSERT_TRUE(UnmapRange(area + page, 10).ok());
+  unsigned char resident = 0;
+  EXPECT_EQ(mincore(area + page, page, &resident), -1);
+  EXPECT_EQ(errno, ENOMEM);
+  area[0] = 1;
+  area[2 * page] = 1;
+  EXPECT_EQ(area[0] + area[2 * page], 2);
+  munmap(area, 3 * page);
 }
 
 TEST(Mapping, RoundsUpToWholePages) {
