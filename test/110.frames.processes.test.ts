@@ -113,8 +113,16 @@ describe('frame channel between processes', () => {
       })();
       try {
         for (let kill = 0; kill < 25; kill++) {
-          const holder = await startSubscriber('frame-holder.js', { handle, keep });
-          const holding = await messageFrom<Reported>(holder, (m) => m.holding === true || m.error !== undefined, 10_000);
+          // Listening before the command: frames flow already, so the
+          // holder may report that it holds one in the same read as its
+          // "ready", and Node emits both before any promise continuation.
+          const holder = forkFixture('frame-holder.js');
+          const reported = messageFrom<Reported>(holder, (m) => m.holding === true || m.error !== undefined, 10_000);
+          holder.postMessage({ handle, keep });
+          const holding = await reported.catch((error: unknown) => {
+            // A publisher that stopped on an error sends nothing more: say why, not only that the holder waited.
+            throw failure === undefined ? error : new Error(`the ${policy} publisher failed: ${(failure as Error).message}`, { cause: failure });
+          });
           assert.equal(holding.error, undefined, holding.error);
           await sleep(Math.random() * 30);
           process.kill(holder.pid!, 'SIGKILL');

@@ -39,9 +39,11 @@ describe('frame channel leaks', () => {
     assert.equal(openFdCount(), fds, 'open descriptors');
     assert.equal(sharedMappings().length, 0, 'shared mappings (frames and headers)');
     // Other lines are V8's heap pages and malloc's arenas (one per broker
-    // thread that ran), which appear once and stay: they level off at about
-    // 12 after 10,000 cycles. Ours are counted exactly above.
-    assert.ok(mappingLines().length <= maps + 16, `mappings grew from ${maps} to ${mappingLines().length}`);
+    // thread that ran), which appear once and stay: they level off (Node 26
+    // alone: +10 within the first 1,000 cycles, then flat to 6,000; up to
+    // +17 within the suite). Ours are counted exactly above, and a leak of
+    // ours would add at least one line per cycle, 2,000 here.
+    assert.ok(mappingLines().length <= maps + 64, `mappings grew from ${maps} to ${mappingLines().length}`);
     assert.equal(threadCount(), threads, 'threads');
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { AnonMap, importHandle } from 'electron-shm';
-import { errorCode, finished, startFixture } from './helpers';
+import { errorCode, finished, startFixture, stopped } from './helpers';
 
 interface ImportResult {
   read?: string;
@@ -99,6 +99,7 @@ describe('handle strings between processes', () => {
       const handle = await new Promise<string>((resolve) => exporter.once('message', resolve));
       // Stopped, its broker thread still holds the socket but cannot answer.
       exporter.kill('SIGSTOP');
+      await stopped(exporter.pid!);
       const started = Date.now();
       assert.equal(errorCode(() => importHandle(handle, { timeoutMs: 300 })), 'ETIMEDOUT');
       assert.ok(Date.now() - started >= 250, 'the import waited for its timeout');

@@ -142,6 +142,21 @@ export function sharedMappings(): string[] {
   return mappingLines().filter((line) => line.includes('memfd:electron-shm') || line.includes('electron-shm-anon-') || line.includes(`/dev/shm/${TEST_PREFIX}`));
 }
 
+/**
+ * Waits until every thread of `pid` is stopped (state T in
+ * /proc/PID/task/TID/stat). kill(SIGSTOP) returns before that: the kernel
+ * wakes one thread to start the group stop, and until it has, the others
+ * (a broker thread woken by a connection) may run on.
+ */
+export async function stopped(pid: number, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const state = (tid: string) => fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
+  while (!fs.readdirSync(`/proc/${pid}/task`).every((tid) => state(tid) === 'T')) {
+    if (Date.now() > deadline) throw new Error(`process ${pid} did not stop in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
 /** The `code` of what fn throws, or "OK" when it returns: how fixtures report outcomes. */
 export function errorCode(fn: () => unknown): string {
   try {
