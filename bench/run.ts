@@ -1,15 +1,17 @@
 /**
- * `npm run bench`: frames between two processes through electron-shm, side
- * by side with the ways Node offers today and with the floor measured in C.
- * Prints one table and writes bench/RESULTS.md (machine, date, command).
+ * Frames between two processes through electron-shm, side by side with the
+ * ways Node offers today and with the floor measured in C, on the Node that
+ * runs this file. Prints one table; with `--json FILE`, also writes the
+ * results there, for bench/runtimes.ts (`npm run bench`), which runs this
+ * on each benchmarked runtime and writes bench/RESULTS.md.
  * Method: docs/benchmark.md.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { FrameChannel, forkUtility, type UtilityChild } from 'electron-shm';
+import { fmt, goalLines, renderTable, type RuntimeResults } from './report';
 
 const ROOT = path.join(__dirname, '..');
 const RUN_MS = Number(process.env.BENCH_RUN_MS ?? 1000);
@@ -204,13 +206,9 @@ function floor(): { futexOneWayUs: { median: number; p99: number; cpus: number }
 
 // --- report ---------------------------------------------------------------
 
-function fmt(n: number, digits = 0): string {
-  return Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—';
-}
-
-async function main(): Promise<void> {
+async function measure(): Promise<RuntimeResults> {
   const c = floor();
-  const rows: string[][] = [];
+  const rows: RuntimeResults['rows'] = [];
   const shmResults: Result[] = [];
   const ipcResults: Result[] = [];
   const shmFps = await shmRates();
@@ -224,53 +222,31 @@ async function main(): Promise<void> {
     ];
     shmResults.push(results[0]![1]);
     ipcResults.push(results[1]![1]);
-    for (const [method, r] of results) rows.push([size.name, method, fmt(r.fps), fmt(r.medianUs, 1), fmt(r.p99Us, 1)]);
+    for (const [method, r] of results) rows.push({ frame: size.name, method, ...r });
     const copyUs = c.memcpyUs[String(bytes)]!;
-    rows.push([size.name, 'floor: C memcpy of one frame (one core)', fmt(1e6 / copyUs), fmt(copyUs, 1), '']);
-    rows.push([size.name, 'floor: C futex one-way wake (two cores)', '', fmt(c.futexOneWayUs.median, 1), fmt(c.futexOneWayUs.p99, 1)]);
+    rows.push({ frame: size.name, method: 'floor: C memcpy of one frame (one core)', fps: 1e6 / copyUs, medianUs: copyUs, p99Us: null });
+    rows.push({ frame: size.name, method: 'floor: C futex one-way wake (two cores)', fps: null, medianUs: c.futexOneWayUs.median, p99Us: c.futexOneWayUs.p99 });
   }
-
-  const header = ['frame', 'method', 'frames/s', 'median µs', 'p99 µs'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((cell, i) => (i >= 2 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ');
-  const table = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 
   const [small, , large] = shmResults as [Result, Result, Result];
   const ipc4k = ipcResults[2]!;
   const latencyGoal = 2 * c.futexOneWayUs.median;
   const worstMedian = Math.max(...shmResults.map((r) => r.medianUs));
   const goals = [
-    [`4K rate ≥ 0.8 × 4 KiB rate`, large.fps >= 0.8 * small.fps, `${fmt(large.fps)} vs ${fmt(small.fps)} frames/s (${fmt(large.fps / small.fps, 2)}×)`],
-    [`4K rate ≥ 100 × child_process IPC`, large.fps >= 100 * ipc4k.fps, `${fmt(large.fps / ipc4k.fps)}×`],
-    [`median latency ≤ 2 × C futex one-way`, worstMedian <= latencyGoal, `worst median ${fmt(worstMedian, 1)} µs vs ${fmt(latencyGoal, 1)} µs`],
-  ] as const;
-  const goalText = goals.map(([goal, met, detail]) => `${met ? 'met   ' : 'MISSED'}  ${goal}: ${detail}`).join('\n');
+    { goal: '4K rate ≥ 0.8 × 4 KiB rate', met: large.fps >= 0.8 * small.fps, detail: `${fmt(large.fps)} vs ${fmt(small.fps)} frames/s (${fmt(large.fps / small.fps, 2)}×)` },
+    { goal: '4K rate ≥ 100 × child_process IPC', met: large.fps >= 100 * ipc4k.fps, detail: `${fmt(large.fps / ipc4k.fps)}×` },
+    { goal: 'median latency ≤ 2 × C futex one-way', met: worstMedian <= latencyGoal, detail: `worst median ${fmt(worstMedian, 1)} µs vs ${fmt(latencyGoal, 1)} µs` },
+  ];
+  const method = `Each rate runs ${RUN_MS} ms with at most ${IN_FLIGHT} frames in flight (electron-shm: the median of ${TRIALS} such runs, sizes in turn); each latency is up to ${LATENCY_SAMPLES} frames sent one at a time, each 1 ms after the receiver acknowledged the last, so that it is asleep in its event loop.`;
+  return { node: process.version, method, rows, goals };
+}
 
-  console.log(`${table}\n\n${goalText}`);
-
-  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  const machine = `${cpu}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}, Node ${process.version}`;
-  const md = [
-    '# Benchmark results',
-    '',
-    `- Date: ${new Date().toISOString()}`,
-    `- Machine: ${machine}`,
-    '- Command: `npm run bench`',
-    `- Each rate runs ${RUN_MS} ms with at most ${IN_FLIGHT} frames in flight (electron-shm: the median of ${TRIALS} such runs, sizes in turn); each latency is up to ${LATENCY_SAMPLES} frames sent one at a time, each 1 ms after the receiver acknowledged the last, so that it is asleep in its event loop. Method: [docs/benchmark.md](../docs/benchmark.md).`,
-    '',
-    '```',
-    table,
-    '```',
-    '',
-    '## Goals',
-    '',
-    '```',
-    goalText,
-    '```',
-    '',
-  ].join('\n');
-  fs.writeFileSync(path.join(__dirname, 'RESULTS.md'), md);
-  console.log('\nWritten to bench/RESULTS.md');
+async function main(): Promise<void> {
+  const results = await measure();
+  const rows = results.rows.map((r) => [r.frame, r.method, fmt(r.fps), fmt(r.medianUs, 1), fmt(r.p99Us, 1)]);
+  console.log(`Node ${results.node}\n${renderTable([['frame', 'method', 'frames/s', 'median µs', 'p99 µs']], rows)}\n\n${goalLines(results.goals)}`);
+  const json = process.argv.indexOf('--json');
+  if (json > 0) fs.writeFileSync(process.argv[json + 1]!, JSON.stringify(results));
 }
 
 main().catch((error) => {
