@@ -16,6 +16,7 @@ import { parseHandle } from './handle.js';
 import { native, type NativeFile, type NativeMapping, type ResizableHeader } from './native.js';
 import { integerIn, options, string } from './validate.js';
 import { growableViewBuffer } from './view-buffer.js';
+import { roundUpToPage } from './views.js';
 
 export interface ResizableMapOptions {
   /** Most bytes the map may grow to: address space reserved now, memory only as it grows. Default: 1 GiB, or `size` if larger. */
@@ -27,11 +28,6 @@ export interface ResizableMapOptions {
 const DEFAULT_SPAN = 1 << 30;
 
 type TypedArrayConstructor<T> = { new (buffer: ArrayBufferLike, byteOffset: number, length?: number): T; readonly BYTES_PER_ELEMENT: number };
-
-function roundUpToPage(n: number): number {
-  const page = native().pageSize();
-  return Math.ceil(n / page) * page;
-}
 
 export class ResizableMap {
   /** Most bytes the map may grow to. */

@@ -7,14 +7,19 @@ import { explainLockError } from './limits.js';
 import { native, type NativeMapping, type PlacedMapping } from './native.js';
 import { viewBuffer } from './view-buffer.js';
 
+/** `n` rounded up to whole pages. */
+export function roundUpToPage(n: number): number {
+  const page = native().pageSize();
+  return Math.ceil(n / page) * page;
+}
+
 /**
  * Shared pages placed in a new view buffer: `place` gets a Uint8Array over
  * the whole buffer (its length rounded up to pages, plus one page, so that
  * whole pages fit at its first page boundary) and puts them there.
  */
 export function placeView(length: number, place: (target: Uint8Array) => PlacedMapping): { mapping: NativeMapping; bytes: Uint8Array } {
-  const page = native().pageSize();
-  const target = viewBuffer(Math.ceil(length / page) * page + page);
+  const target = viewBuffer(roundUpToPage(length) + native().pageSize());
   const { mapping, offset } = place(target);
   return { mapping, bytes: new Uint8Array(target.buffer, offset, length) };
 }

@@ -81,12 +81,7 @@ node_suite() {
 # worker it waits for with Atomics.wait on a SharedArrayBuffer. The library
 # itself gets no help.
 without_sab_global() {
-  local status
-  export ESBUILD_WORKER_THREADS=0
-  node_suite "$1" "$2" --enable-sharedarraybuffer-per-context
-  status=$?
-  unset ESBUILD_WORKER_THREADS
-  return $status
+  ESBUILD_WORKER_THREADS=0 node_suite "$1" "$2" --enable-sharedarraybuffer-per-context
 }
 
 leftovers() {

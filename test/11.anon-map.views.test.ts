@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { AnonMap, importHandle, MAX_VIEW_LENGTH, ShmError } from 'electron-shm';
-import { FIXTURES, finished, report, RUNTIME_FLAGS, sharedMappings, throwsCode } from './helpers';
+import { report, runFixture, sharedMappings, throwsCode } from './helpers';
 
 const PAGE = 4096;
 
@@ -73,8 +71,7 @@ describe('AnonMap.map and views', () => {
   });
 
   it('Tests that a view dropped without unmap or close keeps V8 off its memory: no buffer allocated after a collection lands on the shared pages', async () => {
-    const result = await finished(spawn(process.execPath, [...RUNTIME_FLAGS, path.join(FIXTURES, 'dropped-view.js')], { stdio: ['ignore', 'pipe', 'pipe'] }));
-    assert.deepEqual(report(result), { intact: true, first: 0x5a, buffers: 2000 });
+    assert.deepEqual(report(await runFixture('dropped-view.js')), { intact: true, first: 0x5a, buffers: 2000 });
   });
 
   it('Tests that offsets and lengths outside the map or off a page boundary are refused', () => {

@@ -35,9 +35,14 @@ export interface ChildResult {
  */
 export const RUNTIME_FLAGS = process.execArgv.filter((flag) => flag === '--enable-sharedarraybuffer-per-context');
 
-/** Node with tsx, so fixtures can be TypeScript. */
+/** What node needs before a fixture: the runtime flags, and tsx unless it is plain JavaScript (which starts faster without). */
+function fixtureExecArgv(fixture: string): string[] {
+  return [...RUNTIME_FLAGS, ...(fixture.endsWith('.js') ? [] : ['--import', 'tsx'])];
+}
+
+/** The arguments that start a fixture with node. */
 export function nodeArgs(fixture: string, args: readonly string[] = []): string[] {
-  return [...RUNTIME_FLAGS, '--import', 'tsx', path.join(FIXTURES, fixture), ...args];
+  return [...fixtureExecArgv(fixture), path.join(FIXTURES, fixture), ...args];
 }
 
 /**
@@ -174,9 +179,7 @@ export function errorCode(fn: () => unknown): string {
 export type FixtureChild = UtilityChild & { stderrText: () => string; exited: Promise<void> };
 
 export function forkFixture(fixture: string, args: readonly string[] = []): FixtureChild {
-  // Plain JavaScript fixtures start without tsx, faster.
-  const execArgv = [...RUNTIME_FLAGS, ...(fixture.endsWith('.js') ? [] : ['--import', 'tsx'])];
-  const child = forkUtility(path.join(FIXTURES, fixture), args, { execArgv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = forkUtility(path.join(FIXTURES, fixture), args, { execArgv: fixtureExecArgv(fixture), stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stdout?.resume();
   (child.stderr as NodeJS.ReadableStream | null)?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
