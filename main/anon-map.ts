@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { ShmError, outOfRange } from './errors.js';
 import { formatHandle, parseHandle, type HandleFields } from './handle.js';
+import { explainSpaceError } from './limits.js';
 import { MappedFile } from './mapped-file.js';
 import { native, type NativeFile, type NativeFrameCore } from './native.js';
 import { boolean, integerIn, options, string } from './validate.js';
@@ -73,13 +74,30 @@ export class AnonMap extends MappedFile {
 
   /**
    * Creates `size` bytes of zeroed shared memory that no other process can
-   * reach until this one hands it over.
+   * reach until this one hands it over. Its size is fixed: no process can
+   * change it.
    */
   static create(size: number, mapOptions?: AnonMapOptions): AnonMap {
+    return AnonMap.#create(size, mapOptions, false);
+  }
+
+  /** @internal For a resizable map: memory whose size may grow (never shrink). */
+  static createGrowable(size: number, mapOptions?: AnonMapOptions): AnonMap {
+    return AnonMap.#create(size, mapOptions, true);
+  }
+
+  static #create(size: number, mapOptions: AnonMapOptions | undefined, growable: boolean): AnonMap {
     integerIn('size', size, 1, MAX_MAP_SIZE);
-    const { dir = defaultDir() } = options('options', mapOptions, ['dir']);
+    const { dir: given = defaultDir() } = options('options', mapOptions, ['dir']);
+    const dir = string('options.dir', given);
     const allowMemfd = process.env.ELECTRON_SHM_DISABLE_MEMFD !== '1';
-    const file = native().createAnonymousFile(size, string('options.dir', dir), allowMemfd);
+    let file: NativeFile;
+    try {
+      file = native().createAnonymousFile(size, dir, allowMemfd, growable);
+    } catch (error) {
+      // Only the file fallback reserves its pages, in `dir`.
+      throw explainSpaceError(error, size, dir);
+    }
     return new AnonMap(file, size, false);
   }
 
@@ -89,7 +107,7 @@ export class AnonMap extends MappedFile {
 
   /** 'memfd' (sealable, no name ever), or 'file' (an unlinked file in `dir`). */
   get backing(): 'memfd' | 'file' {
-    return this.nativeFile().describe().sealable || this.sealed ? 'memfd' : 'file';
+    return this.nativeFile().describe().memfd ? 'memfd' : 'file';
   }
 
   /** True once a read-only export sealed the memory against new writable mappings. */
@@ -128,14 +146,7 @@ export class AnonMap extends MappedFile {
     const readOnly = boolean('options.readOnly', given.readOnly, false);
     const once = boolean('options.once', given.once, false);
     const pid = given.pid === undefined ? 0 : integerIn('options.pid', given.pid, 1, MAX_PID);
-    const file = this.nativeFile();
-    if (!readOnly && this.readOnly) {
-      throw new ShmError('EACCES', 'A read-only map can only be exported read-only');
-    }
-    if (!readOnly && this.sealed) {
-      throw new ShmError('EACCES', 'The map was sealed by a read-only export: it can only be exported read-only now');
-    }
-    const ticket = readOnly ? this.#exportReadOnly(once, pid) : native().exportFile(file, once, pid, this.frameCore);
+    const ticket = readOnly ? this.#exportReadOnly(once, pid) : native().exportFile(this.readWriteFile(), once, pid, this.frameCore);
     const handle = formatHandle({ pid: ticket.pid, broker: ticket.nonce, id: ticket.id, size: this.size, readOnly, secret: ticket.secret });
     this.#handles.set(handle, ticket.id);
     return handle;
@@ -152,23 +163,40 @@ export class AnonMap extends MappedFile {
 
   /**
    * @internal A new read-only descriptor of the memory, after sealing it
-   * against new writable mappings: what a read-only importer or child gets.
+   * against new writable mappings and new seals: what a read-only importer
+   * or child gets.
    */
   openReadOnlyFile(): NativeFile {
     const file = this.nativeFile();
     const description = file.describe();
     if (!description.writeSealed) {
-      if (!description.sealable) {
+      if (!description.memfd) {
         throw new ShmError('ENOTSUP', 'Read-only sharing needs memfd sealing, and this map is backed by a file');
       }
-      file.sealFutureWrites();
+      if (description.sealsFinal) {
+        // Any holder of a writable descriptor could add a seal until the
+        // seals were sealed, so they were at the first read-write sharing.
+        throw new ShmError('EACCES', 'The map was shared read-write, which made its seals final: it cannot be sealed read-only now. Export it read-only before any read-write export or hand-down');
+      }
+      file.sealForSharing(true);
     }
     return file.reopenReadOnly();
   }
 
-  /** @internal The descriptor, for handing down at spawn. */
-  get descriptor(): number {
-    return this.nativeFile().fd;
+  /**
+   * @internal The map's own descriptor, for a read-write importer or child,
+   * after sealing its seals: no process it reaches can add one (a
+   * F_SEAL_FUTURE_WRITE or F_SEAL_GROW of its own, say).
+   */
+  readWriteFile(): NativeFile {
+    const file = this.nativeFile();
+    if (this.readOnly) throw new ShmError('EACCES', 'A read-only map can only be shared read-only');
+    const description = file.describe();
+    if (description.writeSealed) {
+      throw new ShmError('EACCES', 'The map was sealed by a read-only export: it can only be shared read-only now');
+    }
+    if (description.memfd && !description.sealsFinal) file.sealForSharing(false);
+    return file;
   }
 
   /** @internal The native file, for a frame channel built on this map. */

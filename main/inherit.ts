@@ -47,11 +47,13 @@ export function spawnWithMaps(command: string, args: readonly string[], spawnOpt
       const map = spec instanceof AnonMap ? spec : spec?.map;
       if (!(map instanceof AnonMap)) throw invalidType(`options.maps.${name}`, 'an AnonMap or { map, readOnly }', spec);
       const readOnly = map.readOnly || (!(spec instanceof AnonMap) && spec.readOnly === true);
-      let fd = map.descriptor;
+      let fd: number;
       if (readOnly) {
         const file = map.openReadOnlyFile();
         temporary.push(file);
         fd = file.fd;
+      } else {
+        fd = map.readWriteFile().fd;
       }
       entries.push(`${name}=${stdio.length}:${readOnly ? 'ro' : 'rw'}:${map.size}`);
       stdio.push(fd);

@@ -44,10 +44,10 @@ function memlockLimit(): { soft: number | null; hard: number | null } {
   return { soft: value(soft), hard: value(hard) };
 }
 
-function devShmSpace(): { path: string; size: number; free: number } | null {
+function devShmSpace(dir = DEV_SHM): { path: string; size: number; free: number } | null {
   try {
-    const stats = fs.statfsSync(DEV_SHM);
-    return { path: DEV_SHM, size: stats.blocks * stats.bsize, free: stats.bavail * stats.bsize };
+    const stats = fs.statfsSync(dir);
+    return { path: dir, size: stats.blocks * stats.bsize, free: stats.bavail * stats.bsize };
   } catch {
     return null;
   }
@@ -101,10 +101,14 @@ export function explainSysvGetError(error: unknown, size: number, creating: bool
   return error;
 }
 
-/** Names /dev/shm's free space in a refused allocation (ENOSPC). Other errors pass unchanged. */
-export function explainSpaceError(error: unknown, size: number): unknown {
+/**
+ * Names the free space of the tmpfs at `dir` (/dev/shm unless a map's `dir`
+ * said otherwise) in a refused reservation (ENOSPC): `limit` is `dir`.
+ * Other errors pass unchanged.
+ */
+export function explainSpaceError(error: unknown, size: number, dir = DEV_SHM): unknown {
   if (!(error instanceof ShmError) || error.code !== 'ENOSPC') return error;
-  const space = devShmSpace();
+  const space = devShmSpace(dir);
   const free = space === null ? 'unknown' : `${space.free} bytes free of ${space.size}`;
-  return named(error, '/dev/shm', `${size} bytes do not fit in the tmpfs of ${DEV_SHM} (${free}); it is sized by its mount's size= option`);
+  return named(error, dir, `${size} bytes do not fit in the file system of ${dir} (${free}); a tmpfs is sized by its mount's size= option`);
 }

@@ -10,8 +10,12 @@ import type { SegmentStatus } from './sysv-segment.js';
 export interface FileDescription {
   size: number;
   readOnly: boolean;
+  /** memfd memory, which takes seals (else a file of a file system). */
+  memfd: boolean;
+  /** No new writable mapping of it can be made (F_SEAL_FUTURE_WRITE). */
   writeSealed: boolean;
-  sealable: boolean;
+  /** Its seals are final (F_SEAL_SEAL): it has been shared. */
+  sealsFinal: boolean;
   /** Descriptors that arrived with it from an exporter (a frame channel's eventfds). */
   companions: number;
 }
@@ -20,10 +24,12 @@ export interface FileDescription {
 export interface NativeFile {
   readonly fd: number;
   describe(): FileDescription;
-  sealFutureWrites(): void;
+  /** Seals the seals (F_SEAL_SEAL), and when `readOnly` first every new writable mapping (F_SEAL_FUTURE_WRITE). */
+  sealForSharing(readOnly: boolean): void;
   reopenReadOnly(): NativeFile;
   /** Places [offset, offset + length) of the memory at the first page boundary inside `target`'s buffer. */
   map(target: Uint8Array, offset: number, length: number, readOnly: boolean, populate: boolean): PlacedMapping;
+  /** Gives every page its backing now: ENOSPC here, not a SIGBUS later. */
   allocate(): void;
   /** A resizable map's header (native/core/resizable.h): written, or read. */
   initResizable(size: number, span: number): ResizableHeader;
@@ -120,7 +126,7 @@ export interface Addon {
   pageSize(): number;
   /** Bytes from the start of `target` to its first page boundary, where shared pages are placed. */
   pageOffsetOf(target: Uint8Array): number;
-  createAnonymousFile(size: number, dir: string, allowMemfd: boolean): NativeFile;
+  createAnonymousFile(size: number, dir: string, allowMemfd: boolean, growable: boolean): NativeFile;
   openNamed(name: string, size: number, create: boolean, exclusive: boolean, mode: number, readOnly: boolean): { file: NativeFile; created: boolean };
   unlinkNamed(name: string): void;
   adoptInherited(fd: number): NativeFile;

@@ -84,7 +84,7 @@ export class ResizableMap {
     const dataSize = roundUpToPage(size);
     const span = roundUpToPage(given.span === undefined ? Math.max(DEFAULT_SPAN, dataSize) : integerIn('options.span', given.span, 1, maxSpan));
     if (span < dataSize) throw outOfRange('options.span', `at least size (${dataSize} bytes, in whole pages)`, given.span);
-    const anon = AnonMap.create(page + dataSize, given.dir === undefined ? undefined : { dir: string('options.dir', given.dir) });
+    const anon = AnonMap.createGrowable(page + dataSize, given.dir === undefined ? undefined : { dir: string('options.dir', given.dir) });
     try {
       return new ResizableMap(anon, anon.file, anon.file.initResizable(dataSize, span));
     } catch (error) {

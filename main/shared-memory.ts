@@ -5,6 +5,7 @@
  */
 import { MAX_MAP_SIZE, MAX_VIEW_LENGTH } from './anon-map.js';
 import { invalidValue } from './errors.js';
+import { explainSpaceError } from './limits.js';
 import { MappedFile } from './mapped-file.js';
 import { native, type NativeFile } from './native.js';
 import { boolean, integerIn, options, stringMatching } from './validate.js';
@@ -54,7 +55,9 @@ export class SharedMemory extends MappedFile {
   /**
    * Opens the segment `name` of `size` bytes. ENOENT when it is missing and
    * `create` is off; EEXIST when `create` and `exclusive` find it;
-   * ERR_SIZE_MISMATCH when it exists with another size.
+   * ERR_SIZE_MISMATCH when it exists with another size. Every page of it is
+   * reserved now, whoever created it: ENOSPC (`limit: '/dev/shm'`) when
+   * /dev/shm has no room for them, never a SIGBUS at a later first touch.
    */
   static open(name: string, size: number, openOptions?: OpenOptions): SharedMemory {
     const shmName = normalizeName(name);
@@ -68,7 +71,13 @@ export class SharedMemory extends MappedFile {
       // A segment has to be written to be given its size.
       throw invalidValue('options.readOnly', 'false when options.create is true', true);
     }
-    const { file, created } = native().openNamed(shmName, size, create, exclusive, mode, readOnly);
+    let opened: { file: NativeFile; created: boolean };
+    try {
+      opened = native().openNamed(shmName, size, create, exclusive, mode, readOnly);
+    } catch (error) {
+      throw explainSpaceError(error, size);
+    }
+    const { file, created } = opened;
     return new SharedMemory(shmName, file, size, created, readOnly);
   }
 

@@ -88,8 +88,13 @@ describe('resizable maps', () => {
       throwsCode(() => map.offsetOf(new Uint8Array(4)), 'ERR_INVALID_ARG_VALUE', TypeError);
       throwsCode(() => map.offsetOf([] as unknown as Uint8Array), 'ERR_INVALID_ARG_TYPE', TypeError);
       throwsCode(() => map.exportHandle({ readOnly: true } as object), 'ERR_INVALID_ARG_VALUE', TypeError);
-      throwsCode(() => ResizableMap.import(plain.exportHandle()), 'ERR_NOT_RESIZABLE', ShmError);
       throwsCode(() => ResizableMap.import(plain.exportHandle({ readOnly: true })), 'ENOTSUP', ShmError);
+      const writable = AnonMap.create(2 * PAGE);
+      try {
+        throwsCode(() => ResizableMap.import(writable.exportHandle()), 'ERR_NOT_RESIZABLE', ShmError);
+      } finally {
+        writable.close();
+      }
       throwsCode(() => ResizableMap.import(channel.exportHandle()), 'ERR_NOT_RESIZABLE', ShmError);
       throwsCode(() => ResizableMap.import('not a handle'), 'ERR_HANDLE_INVALID', ShmError);
     } finally {

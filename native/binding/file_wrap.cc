@@ -16,7 +16,7 @@ Napi::Function SharedFile::DefineClass(Napi::Env env) {
       {
           InstanceAccessor<&SharedFile::GetFd>("fd"),
           InstanceMethod<&SharedFile::Describe>("describe"),
-          InstanceMethod<&SharedFile::SealFutureWrites>("sealFutureWrites"),
+          InstanceMethod<&SharedFile::SealForSharing>("sealForSharing"),
           InstanceMethod<&SharedFile::ReopenReadOnly>("reopenReadOnly"),
           InstanceMethod<&SharedFile::Map>("map"),
           InstanceMethod<&SharedFile::Allocate>("allocate"),
@@ -53,14 +53,16 @@ Napi::Value SharedFile::Describe(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("size", Napi::Number::New(env, static_cast<double>(file.size)));
   out.Set("readOnly", Napi::Boolean::New(env, file.read_only));
+  out.Set("memfd", Napi::Boolean::New(env, file.memfd));
   out.Set("writeSealed", Napi::Boolean::New(env, file.write_sealed));
-  out.Set("sealable", Napi::Boolean::New(env, file.sealable));
+  out.Set("sealsFinal", Napi::Boolean::New(env, file.seals_final));
   out.Set("companions", Napi::Number::New(env, static_cast<double>(companions_.size())));
   return out;
 }
 
-Napi::Value SharedFile::SealFutureWrites(const Napi::CallbackInfo& info) {
-  Status s = eshm::SealFutureWrites(Fd(info.Env()));
+// sealForSharing(readOnly)
+Napi::Value SharedFile::SealForSharing(const Napi::CallbackInfo& info) {
+  Status s = eshm::SealForSharing(Fd(info.Env()), ToBool(info[0]));
   if (!s.ok()) ThrowStatus(info.Env(), s);
   return info.Env().Undefined();
 }
@@ -90,7 +92,7 @@ Napi::Value SharedFile::Map(const Napi::CallbackInfo& info) {
 // allocate(): gives the memory its pages now, so that running out of memory
 // is an error here (ENOSPC) rather than a SIGBUS at a later first touch.
 Napi::Value SharedFile::Allocate(const Napi::CallbackInfo& info) {
-  Status s = eshm::Preallocate(Fd(info.Env()));
+  Status s = eshm::Reserve(Fd(info.Env()));
   if (!s.ok()) ThrowStatus(info.Env(), s);
   return info.Env().Undefined();
 }

@@ -28,7 +28,7 @@ class SharedFile : public Napi::ObjectWrap<SharedFile> {
  private:
   Napi::Value GetFd(const Napi::CallbackInfo& info);
   Napi::Value Describe(const Napi::CallbackInfo& info);
-  Napi::Value SealFutureWrites(const Napi::CallbackInfo& info);
+  Napi::Value SealForSharing(const Napi::CallbackInfo& info);
   Napi::Value ReopenReadOnly(const Napi::CallbackInfo& info);
   Napi::Value Map(const Napi::CallbackInfo& info);
   Napi::Value Allocate(const Napi::CallbackInfo& info);

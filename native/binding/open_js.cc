@@ -8,10 +8,10 @@
 
 namespace eshm {
 
-// createAnonymousFile(size, dir, allowMemfd) -> SharedFile
+// createAnonymousFile(size, dir, allowMemfd, growable) -> SharedFile
 Napi::Value CreateAnonymousFile(const Napi::CallbackInfo& info) {
   UniqueFd fd;
-  Status s = eshm::CreateAnonymousFile(ToU64(info[0]), ToString(info[1]), ToBool(info[2]), &fd);
+  Status s = eshm::CreateAnonymousFile(ToU64(info[0]), ToString(info[1]), ToBool(info[2]), &fd, ToBool(info[3]));
   if (!s.ok()) ThrowStatus(info.Env(), s);
   return SharedFile::Wrap(info.Env(), std::move(fd));
 }

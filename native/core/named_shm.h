@@ -26,8 +26,10 @@ struct NamedSegment {
 // Opens the segment `name` ("/" followed by at most 254 other characters, no
 // further "/"), creating it with `size` bytes when allowed and missing. An
 // existing segment of another size is ERR_SIZE_MISMATCH: it is neither
-// truncated nor grown. A segment this call created is removed again if a
-// later step fails.
+// truncated nor grown. Every page of the segment is reserved (Reserve in
+// shared_file.h), whoever made it: a /dev/shm without room for it is ENOSPC,
+// never a SIGBUS at a later first touch. A segment this call created is
+// removed again if a later step fails.
 Status OpenNamed(const std::string& name, uint64_t size, const NamedOpenOptions& options,
                  NamedSegment* out);
 

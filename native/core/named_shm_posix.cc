@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/shared_file.h"
+
 namespace eshm {
 namespace {
 
@@ -12,12 +14,14 @@ int AccessFlags(const NamedOpenOptions& options) {
   return (options.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
 }
 
-// Gives a segment this process just created its size and its exact mode.
+// Gives a segment this process just created its exact mode, its size and
+// its pages: a /dev/shm too small for it is ENOSPC now, not a SIGBUS at the
+// first write.
 Status Initialize(int fd, uint64_t size, unsigned mode) {
   // shm_open applied the umask to the mode; the caller asked for this one.
   if (fchmod(fd, mode) != 0) return Status::Sys("fchmod");
   if (ftruncate(fd, static_cast<off_t>(size)) != 0) return Status::Sys("ftruncate");
-  return Status::Ok();
+  return Reserve(fd);
 }
 
 Status CheckSize(int fd, uint64_t size, const std::string& name) {
@@ -56,6 +60,10 @@ Status OpenNamed(const std::string& name, uint64_t size, const NamedOpenOptions&
   UniqueFd fd(shm_open(name.c_str(), AccessFlags(options), 0));
   if (!fd.valid()) return Status::Sys("shm_open", errno, name);
   Status s = CheckSize(fd.get(), size, name);
+  // Another program may have made it with ftruncate alone: its missing pages
+  // are reserved now, so that a full /dev/shm is ENOSPC here rather than a
+  // SIGBUS at whichever first touch finds no room.
+  if (s.ok()) s = Reserve(fd.get());
   if (!s.ok()) return s;
   out->fd = std::move(fd);
   out->size = size;

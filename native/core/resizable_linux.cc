@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
 
 #include "core/mapping.h"
+#include "core/shared_file.h"
 
 namespace eshm {
 namespace {
@@ -68,9 +70,28 @@ Status WriteHeader(int fd, const Header& header) {
   return Status::Ok();
 }
 
-Status Resize(int fd, uint64_t size) {
-  if (ftruncate(fd, static_cast<off_t>(ResizableDataOffset() + size)) != 0) return Status::Sys("ftruncate");
-  return Status::Ok();
+// Makes the file hold `size` bytes of data. The file only ever grows: a
+// shrink would turn the reads of every process mapping the lost pages into
+// SIGBUS (a memfd is sealed against it, F_SEAL_SHRINK), and a peer may
+// have grown the file further already. A file of a file system (the
+// fallback without memfd) gets its new pages reserved, and its old size
+// back when they do not fit, so that a full /dev/shm is ENOSPC here.
+Status Grow(int fd, uint64_t size) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return Status::Sys("fstat");
+  const off_t wanted = static_cast<off_t>(ResizableDataOffset() + size);
+  if (st.st_size >= wanted) return Status::Ok();
+  if (ftruncate(fd, wanted) != 0) return Status::Sys("ftruncate");
+  FileInfo info;
+  Status s = DescribeFile(fd, &info);
+  if (s.ok() && !info.memfd) s = Reserve(fd);
+  if (!s.ok() && !info.memfd) {
+    // No process maps past the header's size, which is not written yet. The
+    // error to report is the reservation's, whatever this one does.
+    const int undone = ftruncate(fd, st.st_size);
+    (void)undone;
+  }
+  return s;
 }
 
 }  // namespace
@@ -80,7 +101,7 @@ uint64_t ResizableDataOffset() { return PageSize(); }
 Status InitResizable(int fd, uint64_t size, uint64_t span) {
   FileLock lock(fd, LOCK_EX);
   if (!lock.status().ok()) return lock.status();
-  Status s = Resize(fd, size);
+  Status s = Grow(fd, size);
   if (!s.ok()) return s;
   return WriteHeader(fd, Header{kMagic, size, span});
 }
@@ -109,7 +130,7 @@ Status GrowResizable(int fd, uint64_t wanted, uint64_t* now) {
   if (wanted > header.size) {
     // The file first, then the header: a process that reads the new size
     // finds the pages there.
-    s = Resize(fd, wanted);
+    s = Grow(fd, wanted);
     if (!s.ok()) return s;
     header.size = wanted;
     s = WriteHeader(fd, header);

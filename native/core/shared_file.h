@@ -1,6 +1,6 @@
-// Files that hold shared memory: creating anonymous ones, sealing them
-// read-only, and describing any of them. Linux implementation in
-// shared_file_linux.cc.
+// Files that hold shared memory: creating anonymous ones, sealing them for
+// sharing, reserving their pages, and describing any of them. Linux
+// implementation in shared_file_linux.cc.
 #pragma once
 
 #include <cstdint>
@@ -12,22 +12,39 @@
 namespace eshm {
 
 // Creates `size` bytes of shared memory that no other process can open by
-// name (NSPR's PR_OpenAnonFileMap). Uses memfd_create when `allow_memfd` and
-// the kernel agree; otherwise creates a file in `dir` exclusively with mode
-// 0600 and unlinks it before returning, so its name exists only for that
-// moment. On success *out owns the descriptor (close-on-exec); on error
-// nothing is left behind, not even the file name.
-Status CreateAnonymousFile(uint64_t size, const std::string& dir, bool allow_memfd,
-                           UniqueFd* out);
+// name (NSPR's PR_OpenAnonFileMap). On success *out owns the descriptor
+// (close-on-exec); on error nothing is left behind, not even a file name.
+//
+// Uses memfd_create when `allow_memfd` and the kernel agree, sealed at once
+// against shrinking and, unless `growable`, against growing: no process it
+// is shared with can change its size. Its pages come as they are touched,
+// from RAM (memfd has no file system size limit).
+//
+// Otherwise creates a file in `dir` exclusively with mode 0600, unlinks it
+// before returning (so its name exists only for that moment), takes every
+// permission away from it (0400 when `growable`: a resizable map's header
+// lock reopens it read-only), so that no process of this user can reopen
+// it for writing through /proc/<pid>/fd (root still can), and reserves its
+// pages: a full file system is ENOSPC here, not a SIGBUS at a first touch.
+Status CreateAnonymousFile(uint64_t size, const std::string& dir, bool allow_memfd, UniqueFd* out,
+                           bool growable = false);
 
-// Forbids every new writable mapping and write() of this memory, through any
-// descriptor, for good (F_SEAL_FUTURE_WRITE); mappings that are writable now
-// stay writable. Only memfd memory can be sealed: ENOTSUP otherwise.
-Status SealFutureWrites(int fd);
+// Makes memfd memory ready to leave this process: seals its seals
+// (F_SEAL_SEAL), so that no process it reaches can add one, and first, when
+// `read_only`, forbids every new writable mapping and write() through any
+// descriptor, for good (F_SEAL_FUTURE_WRITE; mappings writable now stay
+// writable). Both in one F_ADD_SEALS: it can be done once. EPERM once done;
+// ENOTSUP for memory that is not a memfd.
+Status SealForSharing(int fd, bool read_only);
 
-// Allocates every page of the memory now (fallocate), so that a shortage is
-// ENOSPC / ENOMEM here, not a SIGBUS at a later first touch.
-Status Preallocate(int fd);
+// Gives every page of the memory its backing now, so that a shortage is
+// ENOSPC or ENOMEM here, not a SIGBUS at a later first touch. Through a
+// writable descriptor, fallocate. Through a read-only one, which fallocate
+// refuses, reads every page in through a temporary mapping
+// (MADV_POPULATE_READ, Linux 5.14+; on older kernels nothing is done), after
+// checking that the file system has room for the missing pages (so that a
+// refusal does not fill it). Does nothing when every page is there already.
+Status Reserve(int fd);
 
 // Opens a second, read-only descriptor of the same memory.
 Status ReopenReadOnly(int fd, UniqueFd* out);
@@ -35,8 +52,9 @@ Status ReopenReadOnly(int fd, UniqueFd* out);
 struct FileInfo {
   uint64_t size = 0;
   bool read_only = false;     // the descriptor was opened O_RDONLY
+  bool memfd = false;         // memfd memory, which takes seals
   bool write_sealed = false;  // F_SEAL_FUTURE_WRITE or F_SEAL_WRITE is set
-  bool sealable = false;      // memfd memory that accepts seals
+  bool seals_final = false;   // F_SEAL_SEAL is set: no seal can be added or removed
 };
 
 // Describes an open descriptor of shared memory; EBADF if it is not open,

@@ -1,6 +1,8 @@
 #include "core/named_shm.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -64,6 +66,38 @@ TEST(NamedShm, FailedCreationLeavesNoName) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "ftruncate did not fail with EFBIG";
   EXPECT_EQ(access(("/dev/shm" + name).c_str(), F_OK), -1);
   UnlinkNamed(name);
+}
+
+uint64_t AllocatedBytes(int fd) {
+  struct stat st;
+  return fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_blocks) * 512 : 0;
+}
+
+// Tests that a created segment has its pages reserved at once, and that a
+// segment another program made with ftruncate alone gets them when opened,
+// writable or read-only (a later first touch then finds its page there).
+TEST(NamedShm, EveryOpenReservesThePages) {
+  const std::string name = TestName("reserve");
+  NamedOpenOptions create;
+  create.create = true;
+  create.exclusive = true;
+  NamedSegment created;
+  ASSERT_TRUE(OpenNamed(name, 40960, create, &created).ok());
+  EXPECT_GE(AllocatedBytes(created.fd.get()), 40960u);
+  ASSERT_TRUE(UnlinkNamed(name).ok());
+
+  for (bool read_only : {false, true}) {
+    UniqueFd other(shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600));
+    ASSERT_TRUE(other.valid());
+    ASSERT_EQ(ftruncate(other.get(), 40960), 0);
+    EXPECT_EQ(AllocatedBytes(other.get()), 0u);
+    NamedOpenOptions open;
+    open.read_only = read_only;
+    NamedSegment segment;
+    ASSERT_TRUE(OpenNamed(name, 40960, open, &segment).ok());
+    EXPECT_GE(AllocatedBytes(other.get()), 40960u) << (read_only ? "read-only" : "writable");
+    ASSERT_TRUE(UnlinkNamed(name).ok());
+  }
 }
 
 }  // namespace
