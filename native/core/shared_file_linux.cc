@@ -103,6 +103,17 @@ Status PopulateReadOnly(int fd, uint64_t size, uint64_t missing) {
   return Status::Sys("madvise(MADV_POPULATE_READ)", err);
 }
 
+// Whether the descriptor is of a memfd. Not told by F_GET_SEALS, which
+// also answers for every tmpfs file (with F_SEAL_SEAL) but by the name the
+// kernel gives every memfd, "memfd:<name>".
+bool IsMemfd(int fd) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  char link[16] = {};
+  ssize_t n = readlink(path, link, sizeof link - 1);
+  return n >= 7 && std::string(link, 7) == "/memfd:";
+}
+
 }  // namespace
 
 Status CreateAnonymousFile(uint64_t size, const std::string& dir, bool allow_memfd, UniqueFd* out,
@@ -163,7 +174,7 @@ Status DescribeFile(int fd, FileInfo* out) {
   int seals = fcntl(fd, F_GET_SEALS);
   out->size = static_cast<uint64_t>(st.st_size);
   out->read_only = (flags & O_ACCMODE) == O_RDONLY;
-  out->memfd = seals >= 0;
+  out->memfd = IsMemfd(fd);
   out->write_sealed = seals >= 0 && (seals & (F_SEAL_FUTURE_WRITE | F_SEAL_WRITE));
   out->seals_final = seals >= 0 && (seals & F_SEAL_SEAL);
   return Status::Ok();
