@@ -107,7 +107,7 @@ describe('size and seals', () => {
     }
   });
 
-  it('Tests that an importer of the same unprivileged user cannot reopen a file-backed map (no memfd) at all', async () => {
+  it('Tests that an importer of the same unprivileged user cannot reopen a file-backed map (no memfd) at all, and that a file-backed resizable map still works for that user', async () => {
     const env = { ...process.env, ELECTRON_SHM_DISABLE_MEMFD: '1' };
     const exporter = startFixture('fallback-exporter.js', [], { uid: NOBODY, gid: NOBODY, env });
     const ended = finished(exporter);
@@ -119,7 +119,7 @@ describe('size and seals', () => {
       assert.deepEqual(got.routes, { reopenReadOnly: 'EACCES', reopen: 'EACCES' });
       const last = next();
       exporter.send('done');
-      assert.deepEqual(await last, { size: 65536, mode: 0, uid: NOBODY, lastByte: 9 });
+      assert.deepEqual(await last, { size: 65536, mode: 0, uid: NOBODY, lastByte: 9, resizable: 65536 });
       const result = await ended;
       assert.equal(result.code, 0, result.stderr);
     } finally {
