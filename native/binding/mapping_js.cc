@@ -148,8 +148,13 @@ Napi::Value Mapping::Extend(const Napi::CallbackInfo& info) {
   const uint64_t mapped = RoundUpToPage(record->length);
   if (wanted > mapped) {
     auto* end = static_cast<char*>(record->addr) + mapped;
-    Status s = MapSharedAt(end, static_cast<size_t>(wanted - mapped), fd, record->file_offset + mapped, false);
-    if (!s.ok()) ThrowStatus(env, s);
+    const auto growth = static_cast<size_t>(wanted - mapped);
+    Status s = MapSharedAt(end, growth, fd, record->file_offset + mapped, false);
+    if (!s.ok()) {
+      // As in PlaceInView: never let V8 free a buffer with a hole in it.
+      if (!RangeIsMapped(end, growth)) Napi::Persistent(target).SuppressDestruct();
+      ThrowStatus(env, s);
+    }
   }
   if (wanted > record->length) record->length = static_cast<size_t>(wanted);
   return env.Undefined();
