@@ -45,7 +45,8 @@ export class ShmError extends Error {
   errno?: number;
   /**
    * When a system limit refused the operation: which one ('shmmax',
-   * 'shmall', 'shmmni', 'RLIMIT_MEMLOCK', '/dev/shm'). See limits().
+   * 'shmall', 'shmmni', 'RLIMIT_MEMLOCK', '/dev/shm', 'vm.max_map_count').
+   * See limits().
    */
   limit?: string;
 

@@ -20,12 +20,17 @@ export interface SharedMemoryLimits {
   devShm: { path: string; size: number; free: number } | null;
   /** RLIMIT_MEMLOCK of this process in bytes, null for unlimited; what lock() may pin without CAP_IPC_LOCK. */
   memlock: { soft: number | null; hard: number | null };
+  /**
+   * Most mappings one process may have (vm.max_map_count): each view
+   * takes about two. See docs/zero-copy-views.md, "Mapping limits".
+   */
+  maxMapCount: number;
 }
 
 const DEV_SHM = '/dev/shm';
 
-function sysctl(name: string): bigint {
-  return BigInt(fs.readFileSync(`/proc/sys/kernel/${name}`, 'utf8').trim());
+function sysctl(name: string, group = 'kernel'): bigint {
+  return BigInt(fs.readFileSync(`/proc/sys/${group}/${name}`, 'utf8').trim());
 }
 
 /** Segments listed in /proc/sysvipc/shm, and their pages. */
@@ -64,6 +69,7 @@ export function limits(): SharedMemoryLimits {
     pageSize,
     devShm: devShmSpace(),
     memlock: memlockLimit(),
+    maxMapCount: Number(sysctl('max_map_count', 'vm')),
   };
 }
 

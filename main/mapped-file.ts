@@ -84,12 +84,14 @@ export abstract class MappedFile {
   /**
    * Unmaps every view (each `bytes` becomes empty) and closes the
    * descriptor. The memory itself lives on while another process uses it.
-   * Closing twice does nothing.
+   * Closing twice does nothing. Should a view not be unmappable (ENOMEM),
+   * the others still are, the map stays open, and close() can be called
+   * again.
    */
   close(): void {
     const file = this.#file;
     if (file === undefined) return;
-    this.#views.endAll();
+    this.#views.endAll(); // throws if a view stays mapped: then so does the descriptor
     file.close();
     this.#file = undefined;
   }

@@ -184,7 +184,11 @@ export class SysVSegment {
     native().sysvSetLocked(this.id, false);
   }
 
-  /** Detaches every attachment this object made. The segment itself lives on. */
+  /**
+   * Detaches every attachment this object made. The segment itself lives
+   * on. Should one not be detachable (ENOMEM), the others still are, and
+   * close() can be called again.
+   */
   close(): void {
     this.#views.endAll();
   }

@@ -118,7 +118,21 @@ export class ViewSet {
     return this.#views.size;
   }
 
+  /**
+   * Unmaps every view. One that cannot be unmapped (ENOMEM: private pages
+   * could not be put back, see docs/zero-copy-views.md, "Mapping limits")
+   * stays mapped and in the set, the others are still unmapped, and the
+   * first error is thrown after.
+   */
   endAll(): void {
-    for (const view of [...this.#views]) view.unmap();
+    let failure: unknown;
+    for (const view of [...this.#views]) {
+      try {
+        view.unmap();
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    if (failure !== undefined) throw failure;
   }
 }

@@ -19,6 +19,7 @@ void ThrowStatus(Napi::Env env, const Status& status) {
     error.Set("syscall", Napi::String::New(env, status.syscall));
     error.Set("errno", Napi::Number::New(env, status.err));
   }
+  if (*status.limit != '\0') error.Set("limit", Napi::String::New(env, status.limit));
   throw Napi::Error(env, error);
 }
 

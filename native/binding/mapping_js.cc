@@ -52,7 +52,15 @@ Napi::Value PlaceInView(Napi::Env env, Napi::Uint8Array target, uint64_t length,
   }
   void* addr = static_cast<uint8_t*>(target.Data()) + offset;
   Status s = place(addr);
-  if (!s.ok()) ThrowStatus(env, s);
+  if (!s.ok()) {
+    // A failed placement leaves the buffer's own pages, or fills a hole it
+    // made with private ones. Should even that have failed, V8 must never
+    // get back memory with a hole in it: the kernel may put any later
+    // mapping there (another view's shared pages), under addresses the
+    // allocator hands to the next buffer. Keep the buffer forever.
+    if (!RangeIsMapped(addr, static_cast<size_t>(length))) Napi::Persistent(target).SuppressDestruct();
+    ThrowStatus(env, s);
+  }
 
   AddonData& data = Data(env);
   uint64_t id = data.next_mapping_id++;
@@ -140,8 +148,13 @@ Napi::Value Mapping::Extend(const Napi::CallbackInfo& info) {
   const uint64_t mapped = RoundUpToPage(record->length);
   if (wanted > mapped) {
     auto* end = static_cast<char*>(record->addr) + mapped;
-    Status s = MapSharedAt(end, static_cast<size_t>(wanted - mapped), fd, record->file_offset + mapped, false);
-    if (!s.ok()) ThrowStatus(env, s);
+    const auto growth = static_cast<size_t>(wanted - mapped);
+    Status s = MapSharedAt(end, growth, fd, record->file_offset + mapped, false);
+    if (!s.ok()) {
+      // As in PlaceInView: never let V8 free a buffer with a hole in it.
+      if (!RangeIsMapped(end, growth)) Napi::Persistent(target).SuppressDestruct();
+      ThrowStatus(env, s);
+    }
   }
   if (wanted > record->length) record->length = static_cast<size_t>(wanted);
   return env.Undefined();

@@ -14,6 +14,7 @@ struct Status {
   const char* syscall = "";     // name of the failed system call, "" if none
   const char* code = "";        // project code, "" when the errno name is the code
   std::string detail;           // a sentence for the error message
+  const char* limit = "";       // the system limit that refused it ("vm.max_map_count"), "" if none
 
   bool ok() const { return err == 0 && *code == '\0'; }
 

@@ -69,15 +69,12 @@ Status SysvSetLocked(int id, bool locked) {
 }
 
 Status SysvAttachAt(int id, void* addr, size_t length, bool read_only) {
-  int flags = SHM_REMAP | (read_only ? SHM_RDONLY : 0);
-  void* got = shmat(id, addr, flags);
-  if (got == reinterpret_cast<void*>(-1)) {
-    Status failed = Status::Sys("shmat");
-    // As with a failed MAP_FIXED: never leave a hole in the caller's range.
-    RestorePrivateAt(addr, length);
-    return failed;
-  }
-  return Status::Ok();
+  const int flags = SHM_REMAP | (read_only ? SHM_RDONLY : 0);
+  // PlaceSharedAt keeps the map-count reserve and, as for a failed
+  // MAP_FIXED, never leaves a hole in the caller's range.
+  return PlaceSharedAt(addr, length, [&] {
+    return shmat(id, addr, flags) == reinterpret_cast<void*>(-1) ? Status::Sys("shmat") : Status::Ok();
+  });
 }
 
 }  // namespace eshm
