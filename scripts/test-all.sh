@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The one test command (README, .ci/run): type checks, the C++ tests of the
-# native core (ctest), the Node tests with real processes on every runtime
-# of the matrix (scripts/runtimes.js), the demo's end-to-end tests in
-# Chromium (Playwright), and a last check that nothing of ours is left in
-# /dev/shm or System V. Each stage runs even when an earlier one failed; a
+# native core (ctest), the same again under AddressSanitizer and
+# UndefinedBehaviorSanitizer with the fuzz targets (native/fuzz), the Node
+# tests with real processes (the handle parser's fuzzing among them) on
+# every runtime of the matrix (scripts/runtimes.js), the demo's end-to-end
+# tests in Chromium (Playwright), and a last check that nothing of ours is
+# left in /dev/shm or System V. Each stage runs even when an earlier one failed; a
 # summary ends the run, and the exit status is 0 only if every stage passed.
 # Run it after `npm ci`.
 set -uo pipefail
@@ -62,6 +64,19 @@ cpp() {
   cmake -S . -B build-tests -G Ninja -DCMAKE_BUILD_TYPE=Debug >/dev/null && cmake --build build-tests && (cd build-tests && ctest --output-on-failure)
 }
 
+# The core's tests again, and the fuzz targets, built with AddressSanitizer
+# and UndefinedBehaviorSanitizer (CMakeLists.txt, ESHM_SANITIZE): every
+# report, a leak included, ends its test with a failure. The fuzz targets
+# try a fixed seed's inputs; ESHM_FUZZ_SEED=random (printed) and
+# ESHM_FUZZ_RUNS change that (native/fuzz/README.md).
+cpp_sanitized() {
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DESHM_SANITIZE=ON >/dev/null && cmake --build build-asan &&
+    (cd build-asan &&
+      ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:handle_abort=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:strict_string_checks=1 \
+      UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 \
+      ctest --output-on-failure)
+}
+
 # node_suite NODE REPORTER [V8 FLAGS...]: the whole Node suite on one
 # runtime. A TAP copy of the results gives the counts for the summary. No
 # test may take 3 minutes: a hang is a failure, not a stuck run.
@@ -102,6 +117,7 @@ leftovers() {
 
 stage "TypeScript: build, type-check (Electron $(node -p "require('electron/package.json').version") and $(node -p "require('electron-latest/package.json').version"))" typescript
 stage "C++: the native core (ctest)" cpp
+stage "C++ under AddressSanitizer and UndefinedBehaviorSanitizer: the native core and its fuzz targets (ctest)" cpp_sanitized
 
 # The runtimes, primary first: "VERSION PATH" lines.
 runtimes=()

@@ -25,6 +25,14 @@ uint64_t Pack(uint64_t seq, uint32_t slot) { return (seq << 8) | slot; }
 uint64_t SeqOf(uint64_t published) { return published >> 8; }
 uint32_t SlotOf(uint64_t published) { return static_cast<uint32_t>(published & 0xff); }
 
+// a + b * c <= limit, without wrap-around: a header another process wrote
+// may hold any values, and a wrapped sum would pass for a small one.
+bool Fits(uint64_t a, uint64_t b, uint64_t c, uint64_t limit) {
+  uint64_t product = 0;
+  uint64_t sum = 0;
+  return !__builtin_mul_overflow(b, c, &product) && !__builtin_add_overflow(a, product, &sum) && sum <= limit;
+}
+
 }  // namespace
 
 uint64_t HeaderBytes() { return RoundUpToPage(sizeof(Header)); }
@@ -45,7 +53,7 @@ Status Channel::Check(const Header* h, uint64_t map_size, size_t wake_fds) {
   const Geometry& g = h->geometry;
   if (h->header_bytes != HeaderBytes() || g.slots < 2 || g.slots > kMaxSlots || g.endpoints < 1 ||
       g.endpoints > kMaxEndpoints || g.policy > kQueue || g.slots_offset < HeaderBytes() ||
-      g.frame_size + kMetaBytes > g.slot_size || g.slots_offset + g.slot_size * g.slots > map_size) {
+      !Fits(g.frame_size, kMetaBytes, 1, g.slot_size) || !Fits(g.slots_offset, g.slot_size, g.slots, map_size)) {
     return invalid("the frame channel's header is inconsistent with its size");
   }
   if (g.endpoints != wake_fds) return invalid("the frame channel came without its wake descriptors");
