@@ -129,7 +129,14 @@ export class FramePublisher {
     const { timestamp = process.hrtime.bigint() } = options('options', sendOptions, ['timestamp']);
     if (typeof timestamp !== 'bigint') throw invalidType('options.timestamp', 'a bigint', timestamp);
     if (timestamp < 0n || timestamp > MAX_TIMESTAMP) throw outOfRange('options.timestamp', 'a bigint from 0 to 2^64 - 1', timestamp);
-    core.send(sample.slot, sample.sequence, timestamp);
+    try {
+      core.send(sample.slot, sample.sequence, timestamp);
+    } catch (error) {
+      // Only a corrupt channel refuses: the loan ends unsent.
+      sample.state = 'dropped';
+      this.#loaned = undefined;
+      throw error;
+    }
     sample.state = 'sent';
     this.#loaned = undefined;
     this.#sent++;

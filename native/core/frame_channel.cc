@@ -429,7 +429,10 @@ Status Channel::LoanSlot(Loan* out) {
 Status Channel::Send(const Loan& loan, uint64_t timestamp) {
   if (!HasLoan(loan)) return Status::Own("EINVAL", "not the loan this publisher has out");
   Status s = Intact();
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    Abandon(loan);  // the loan ends unsent
+    return s;
+  }
   loaned_ = false;
   SlotControl& slot = h_->slot[loan.slot];
   slot.timestamp.store(timestamp, std::memory_order_relaxed);
