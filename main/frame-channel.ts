@@ -157,7 +157,7 @@ export class FrameChannel {
       } catch (error) {
         throw explainSpaceError(error, map.size);
       }
-      const core = native().createFrameCore(map.file, geometry);
+      const core = native().createFrameCore(map.file, geometry, map.size);
       return new FrameChannel(map, core, layout, geometry);
     } catch (error) {
       map.close();

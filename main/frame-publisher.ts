@@ -7,9 +7,8 @@ import type { FrameChannel } from './frame-channel.js';
 import { WAKE_FOR_SPACE, type NativeFrameCore } from './native.js';
 import { boolean, options } from './validate.js';
 import { checkWaitOptions, Waiters, type WaitOptions } from './waiters.js';
+import { RECHECK_MS } from './wake.js';
 
-/** How often a waiting loan checks for subscribers that died holding slots. */
-const LIVENESS_CHECK_MS = 100;
 const MAX_TIMESTAMP = 2n ** 64n - 1n;
 
 export interface LoanOptions extends WaitOptions {
@@ -68,7 +67,7 @@ export class FramePublisher {
   #core: NativeFrameCore | undefined;
   #loaned: Sample | undefined;
   readonly #waiting = new Waiters<Sample>();
-  #livenessTimer: NodeJS.Timeout | undefined;
+  #recheckTimer: NodeJS.Timeout | undefined;
   #sent = 0;
 
   /** @internal */
@@ -118,8 +117,8 @@ export class FramePublisher {
       if ((error as ShmError).code !== 'ERR_NO_FREE_SLOT') return Promise.reject(error);
     }
     const promise = this.#waiting.add(waitOptions, `No slot became free within ${waitOptions.timeoutMs} ms`);
-    this.#livenessTimer ??= setInterval(() => this.service(), LIVENESS_CHECK_MS);
-    this.#core!.arm(WAKE_FOR_SPACE);
+    // The waits keep the process alive, not this timer.
+    this.#recheckTimer ??= setInterval(() => this.service(), RECHECK_MS).unref();
     this.service();
     return promise;
   }
@@ -130,7 +129,14 @@ export class FramePublisher {
     const { timestamp = process.hrtime.bigint() } = options('options', sendOptions, ['timestamp']);
     if (typeof timestamp !== 'bigint') throw invalidType('options.timestamp', 'a bigint', timestamp);
     if (timestamp < 0n || timestamp > MAX_TIMESTAMP) throw outOfRange('options.timestamp', 'a bigint from 0 to 2^64 - 1', timestamp);
-    core.send(sample.slot, sample.sequence, timestamp);
+    try {
+      core.send(sample.slot, sample.sequence, timestamp);
+    } catch (error) {
+      // Only a corrupt channel refuses: the loan ends unsent.
+      sample.state = 'dropped';
+      this.#loaned = undefined;
+      throw error;
+    }
     sample.state = 'sent';
     this.#loaned = undefined;
     this.#sent++;
@@ -165,10 +171,11 @@ export class FramePublisher {
   service(): void {
     if (this.#core === undefined || this.#waiting.size === 0) return;
     try {
+      // Armed first, then looked: a slot freed in between wakes us.
+      this.#core.arm(WAKE_FOR_SPACE);
       this.#waiting.resolveNext(this.#loanNow());
     } catch (error) {
       if ((error as ShmError).code !== 'ERR_NO_FREE_SLOT') this.#waiting.rejectAll(error);
-      else this.#core.arm(WAKE_FOR_SPACE);
     }
     if (this.#waiting.size === 0) this.#stopWaiting();
   }
@@ -186,8 +193,8 @@ export class FramePublisher {
   }
 
   #stopWaiting(): void {
-    if (this.#livenessTimer !== undefined) clearInterval(this.#livenessTimer);
-    this.#livenessTimer = undefined;
+    if (this.#recheckTimer !== undefined) clearInterval(this.#recheckTimer);
+    this.#recheckTimer = undefined;
     this.#core?.disarm(WAKE_FOR_SPACE);
   }
 

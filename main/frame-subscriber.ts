@@ -9,7 +9,7 @@ import type { PixelFormat } from './frame-format.js';
 import { WAKE_FOR_FRAMES, type NativeFrameCore } from './native.js';
 import { options } from './validate.js';
 import { checkWaitOptions, Waiters, type WaitOptions } from './waiters.js';
-
+import { RECHECK_MS } from './wake.js';
 
 /** A received frame. Its bytes are the publisher's, not a copy; read-only. */
 export class Frame {
@@ -86,6 +86,7 @@ export class FrameSubscriber {
   readonly #index: number;
   readonly #waiting = new Waiters<Frame>();
   readonly #held = new Set<Frame>();
+  #recheckTimer: NodeJS.Timeout | undefined;
   #skipped = 0;
 
   /** @internal */
@@ -149,6 +150,8 @@ export class FrameSubscriber {
       return Promise.reject(error);
     }
     const promise = this.#waiting.add(wait, `No frame within ${wait.timeoutMs} ms`);
+    // The waits keep the process alive, not this timer.
+    this.#recheckTimer ??= setInterval(() => this.service(), RECHECK_MS).unref();
     this.service();
     return promise;
   }
@@ -189,6 +192,7 @@ export class FrameSubscriber {
     if (core === undefined) return;
     for (const frame of [...this.#held]) frame.release();
     this.#core = undefined;
+    this.#stopRechecking();
     this.#waiting.rejectAll(new ShmError('ERR_CLOSED', 'The subscriber was closed'));
     core.removeSubscriber(this.#index);
     this.#channel.forgetSubscriber(this);
@@ -196,7 +200,11 @@ export class FrameSubscriber {
 
   /** @internal Woken: hand frames to waits, or learn that the publisher is gone. */
   service(): void {
-    if (this.#core === undefined || this.#waiting.size === 0) return;
+    if (this.#core === undefined) return;
+    if (this.#waiting.size === 0) {
+      this.#stopRechecking();
+      return;
+    }
     try {
       this.#drain();
       if (this.#waiting.size === 0) return;
@@ -212,6 +220,11 @@ export class FrameSubscriber {
     } catch (error) {
       this.#waiting.rejectAll(error);
     }
+  }
+
+  #stopRechecking(): void {
+    if (this.#recheckTimer !== undefined) clearInterval(this.#recheckTimer);
+    this.#recheckTimer = undefined;
   }
 
   #drain(): void {

@@ -134,7 +134,7 @@ export interface Addon {
   revokeExport(id: bigint): boolean;
   fetchExport(pid: number, nonce: string, id: bigint, secret: string, timeoutMs: number): NativeFile;
   brokerState(): { running: boolean; liveExports: number };
-  createFrameCore(file: NativeFile, geometry: FrameGeometry): NativeFrameCore;
+  createFrameCore(file: NativeFile, geometry: FrameGeometry, mapSize: number): NativeFrameCore;
   openFrameCore(file: NativeFile, mapSize: number): NativeFrameCore;
   frameHeaderBytes(): number;
   setWakeHandler(handler: (tokens: number[]) => void): void;

@@ -6,6 +6,14 @@
  */
 import { native } from './native.js';
 
+/**
+ * A frame channel's wait also looks again at this interval, whatever wakes
+ * it: a wake that never came (a peer died holding slots, or broke the
+ * protocol by clearing a request in the shared header) costs at most this
+ * long, and a corrupted header is noticed within it.
+ */
+export const RECHECK_MS = 100;
+
 /** What a frame channel is told: its eventfd was written, or its publisher exited. */
 export type WakeKind = 'wake' | 'publisher';
 

@@ -29,6 +29,10 @@ frames::Geometry GeometryFrom(const Napi::Object& o) {
 
 Napi::Number Num(Napi::Env env, uint64_t value) { return Napi::Number::New(env, static_cast<double>(value)); }
 
+void Check(Napi::Env env, const Status& s) {
+  if (!s.ok()) ThrowStatus(env, s);
+}
+
 }  // namespace
 
 Napi::Function FrameCore::DefineClass(Napi::Env env) {
@@ -58,7 +62,7 @@ FrameCore::FrameCore(const Napi::CallbackInfo& info) : ObjectWrap<FrameCore>(inf
 
 FrameCore::~FrameCore() { Release(); }
 
-// createFrameCore(file, geometry) -> FrameCore: writes a new header into the
+// createFrameCore(file, geometry, mapSize) -> FrameCore: writes a new header into the
 // (zeroed) memory and makes one eventfd per endpoint.
 Napi::Value FrameCore::Create(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -69,10 +73,13 @@ Napi::Value FrameCore::Create(const Napi::CallbackInfo& info) {
     wake.emplace_back(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (!wake.back().valid()) ThrowStatus(env, Status::Sys("eventfd"));
   }
+  uint64_t map_size = ToU64(info[2]);
   Napi::Object object = Data(env).frame_core_class.New({});
   FrameCore* core = Unwrap(object);
   core->Attach(env, file->Fd(env), std::move(wake));
   frames::Channel::Init(static_cast<frames::Header*>(core->header_), geometry);
+  // The creator's geometry passes the check every importer makes.
+  core->Open(env, map_size);
   return object;
 }
 
@@ -88,12 +95,22 @@ Napi::Value FrameCore::Open(const Napi::CallbackInfo& info) {
   Napi::Object object = Data(env).frame_core_class.New({});
   FrameCore* core = Unwrap(object);
   core->Attach(env, file->Fd(env), file->TakeCompanions());
-  Status s = frames::Channel::Check(static_cast<frames::Header*>(core->header_), map_size, core->wake_.size());
+  core->Open(env, map_size);
+  return object;
+}
+
+// Reads and checks the mapped header's geometry, once: the channel keeps
+// that copy and never trusts the shared one again.
+void FrameCore::Open(Napi::Env env, uint64_t map_size) {
+  frames::Geometry geometry;
+  Status s = frames::ReadGeometry(static_cast<frames::Header*>(header_), map_size, wake_.size(), &geometry);
   if (!s.ok()) {
-    core->Release();
+    Release();
     ThrowStatus(env, s);
   }
-  return object;
+  std::vector<int> fds;
+  for (const UniqueFd& w : wake_) fds.push_back(w.get());
+  channel_ = std::make_unique<frames::Channel>(static_cast<frames::Header*>(header_), geometry, std::move(fds));
 }
 
 void FrameCore::Attach(Napi::Env env, int fd, std::vector<UniqueFd> wake) {
@@ -101,18 +118,17 @@ void FrameCore::Attach(Napi::Env env, int fd, std::vector<UniqueFd> wake) {
   if (header == MAP_FAILED) ThrowStatus(env, Status::Sys("mmap"));
   header_ = header;
   wake_ = std::move(wake);
-  std::vector<int> fds;
-  for (const UniqueFd& w : wake_) fds.push_back(w.get());
-  channel_ = std::make_unique<frames::Channel>(static_cast<frames::Header*>(header_), std::move(fds));
 }
 
 void FrameCore::Release() {
-  if (channel_ == nullptr) return;
-  if (publisher_) channel_->ReleasePublisher();
-  // Subscribers exist only with an endpoint, whose release frees them too.
-  if (endpoint_ >= 0) {
-    UnwatchFd(Napi::Env(env_), wake_[endpoint_].get());
-    channel_->ReleaseEndpoint(static_cast<uint32_t>(endpoint_));
+  if (header_ == nullptr) return;
+  if (channel_ != nullptr) {
+    channel_->ReleasePublisher();
+    // Subscribers exist only with an endpoint, whose release frees them too.
+    if (endpoint_ >= 0) {
+      UnwatchFd(Napi::Env(env_), wake_[endpoint_].get());
+      channel_->ReleaseEndpoint();
+    }
   }
   if (publisher_pidfd_.valid()) UnwatchFd(Napi::Env(env_), publisher_pidfd_.get());
   channel_.reset();
@@ -120,20 +136,12 @@ void FrameCore::Release() {
   header_ = nullptr;
   wake_.clear();
   publisher_pidfd_.reset();
-  publisher_ = false;
-  subscribers_.clear();
   endpoint_ = -1;
 }
 
 frames::Channel& FrameCore::Channel(Napi::Env env) const {
   if (channel_ == nullptr) ThrowStatus(env, Status::Own("ERR_CLOSED", "the frame channel is closed"));
   return *channel_;
-}
-
-uint32_t FrameCore::Endpoint(Napi::Env env) const {
-  Channel(env);
-  if (endpoint_ < 0) ThrowStatus(env, Status::Own("EINVAL", "the frame channel has not joined"));
-  return static_cast<uint32_t>(endpoint_);
 }
 
 std::vector<int> FrameCore::WakeFds(Napi::Env env) const {
@@ -165,12 +173,11 @@ Napi::Value FrameCore::Join(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (endpoint_ >= 0) return env.Undefined();
   uint32_t endpoint = 0;
-  Status s = Channel(env).ClaimEndpoint(&endpoint);
-  if (!s.ok()) ThrowStatus(env, s);
+  Check(env, Channel(env).ClaimEndpoint(&endpoint));
   try {
     WatchFd(env, wake_[endpoint].get(), static_cast<uint32_t>(ToU64(info[0])), true);
   } catch (...) {
-    channel_->ReleaseEndpoint(endpoint);
+    channel_->ReleaseEndpoint();
     throw;
   }
   endpoint_ = static_cast<int>(endpoint);
@@ -179,16 +186,13 @@ Napi::Value FrameCore::Join(const Napi::CallbackInfo& info) {
 
 Napi::Value FrameCore::ClaimPublisher(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Status s = Channel(env).ClaimPublisher();
-  if (!s.ok()) ThrowStatus(env, s);
-  publisher_ = true;
+  Check(env, Channel(env).ClaimPublisher());
   return env.Undefined();
 }
 
 Napi::Value FrameCore::ReleasePublisher(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (publisher_) Channel(env).ReleasePublisher();
-  publisher_ = false;
+  Channel(env).ReleasePublisher();
   return env.Undefined();
 }
 
@@ -197,7 +201,8 @@ Napi::Value FrameCore::ReleasePublisher(const Napi::CallbackInfo& info) {
 // reports the token when it exits.
 Napi::Value FrameCore::PublisherState(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  frames::PublisherInfo p = Channel(env).Publisher();
+  frames::PublisherInfo p;
+  Check(env, Channel(env).Publisher(&p));
   auto state = [&](const char* s) { return Napi::String::New(env, s); };
   if (p.identity == 0) return state(p.epoch == 0 ? "none" : p.closed ? "closed" : "crashed");
   if (p.identity == SelfIdentity()) return state("alive");
@@ -224,16 +229,13 @@ Napi::Value FrameCore::PublisherState(const Napi::CallbackInfo& info) {
 Napi::Value FrameCore::AddSubscriber(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t subscriber = 0;
-  Status s = Channel(env).AddSubscriber(Endpoint(env), &subscriber);
-  if (!s.ok()) ThrowStatus(env, s);
-  subscribers_.insert(subscriber);
+  Check(env, Channel(env).AddSubscriber(&subscriber));
   return Num(env, subscriber);
 }
 
 Napi::Value FrameCore::RemoveSubscriber(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto subscriber = static_cast<uint32_t>(ToU64(info[0]));
-  if (subscribers_.erase(subscriber) > 0) Channel(env).RemoveSubscriber(subscriber);
+  Channel(env).RemoveSubscriber(static_cast<uint32_t>(ToU64(info[0])));
   return env.Undefined();
 }
 
@@ -241,7 +243,9 @@ Napi::Value FrameCore::RemoveSubscriber(const Napi::CallbackInfo& info) {
 Napi::Value FrameCore::Receive(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   frames::ReceivedFrame f;
-  if (!Channel(env).Receive(static_cast<uint32_t>(ToU64(info[0])), &f)) return env.Null();
+  bool got = false;
+  Check(env, Channel(env).Receive(static_cast<uint32_t>(ToU64(info[0])), &f, &got));
+  if (!got) return env.Null();
   Napi::Object o = Napi::Object::New(env);
   o.Set("slot", Num(env, f.slot));
   o.Set("sequence", Num(env, f.seq));
@@ -252,7 +256,7 @@ Napi::Value FrameCore::Receive(const Napi::CallbackInfo& info) {
 
 Napi::Value FrameCore::ReleaseLease(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Channel(env).ReleaseLease(static_cast<uint32_t>(ToU64(info[0])), static_cast<uint32_t>(ToU64(info[1])));
+  Check(env, Channel(env).ReleaseLease(static_cast<uint32_t>(ToU64(info[0])), static_cast<uint32_t>(ToU64(info[1]))));
   return env.Undefined();
 }
 
@@ -260,8 +264,7 @@ Napi::Value FrameCore::ReleaseLease(const Napi::CallbackInfo& info) {
 Napi::Value FrameCore::Loan(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   frames::Loan loan;
-  Status s = Channel(env).LoanSlot(&loan);
-  if (!s.ok()) ThrowStatus(env, s);
+  Check(env, Channel(env).LoanSlot(&loan));
   Napi::Object o = Napi::Object::New(env);
   o.Set("slot", Num(env, loan.slot));
   o.Set("sequence", Num(env, loan.seq));
@@ -273,33 +276,35 @@ Napi::Value FrameCore::Send(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   bool lossless = false;
   frames::Loan loan{static_cast<uint32_t>(ToU64(info[0])), ToU64(info[1])};
-  Channel(env).Send(loan, info[2].As<Napi::BigInt>().Uint64Value(&lossless));
+  Check(env, Channel(env).Send(loan, info[2].As<Napi::BigInt>().Uint64Value(&lossless)));
   return env.Undefined();
 }
 
 // abandon(slot, sequence)
 Napi::Value FrameCore::Abandon(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Channel(env).Abandon(frames::Loan{static_cast<uint32_t>(ToU64(info[0])), ToU64(info[1])});
+  Check(env, Channel(env).Abandon(frames::Loan{static_cast<uint32_t>(ToU64(info[0])), ToU64(info[1])}));
   return env.Undefined();
 }
 
 // arm(requests) / disarm(requests): WakeRequest bits of this endpoint
 Napi::Value FrameCore::Arm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Channel(env).Arm(Endpoint(env), static_cast<uint32_t>(ToU64(info[0])));
+  Check(env, Channel(env).Arm(static_cast<uint32_t>(ToU64(info[0]))));
   return env.Undefined();
 }
 
 Napi::Value FrameCore::Disarm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Channel(env).Disarm(Endpoint(env), static_cast<uint32_t>(ToU64(info[0])));
+  Check(env, Channel(env).Disarm(static_cast<uint32_t>(ToU64(info[0]))));
   return env.Undefined();
 }
 
 Napi::Value FrameCore::ReclaimDead(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return Num(env, Channel(env).ReclaimDead());
+  uint32_t reclaimed = 0;
+  Check(env, Channel(env).ReclaimDead(&reclaimed));
+  return Num(env, reclaimed);
 }
 
 Napi::Value FrameCore::Close(const Napi::CallbackInfo& info) {

@@ -1,15 +1,14 @@
 // FrameCore: one process's handle on a frame channel's control protocol
 // (core/frame_channel.h). It maps the channel's header for itself, outside
-// any JavaScript buffer, owns the endpoints' eventfds, and remembers what
-// this process holds (endpoint, publisher role, subscribers) so that close()
-// or collection gives all of it back. Pixels are mapped by TypeScript as
+// any JavaScript buffer, and owns the endpoints' eventfds; its Channel
+// remembers what this process holds (endpoint, publisher role, subscribers),
+// so that close() or collection gives all of it back. Pixels are mapped by TypeScript as
 // ordinary zero-copy views.
 #pragma once
 
 #include <napi.h>
 
 #include <memory>
-#include <set>
 #include <vector>
 
 #include "core/frame_channel.h"
@@ -26,7 +25,7 @@ class FrameCore : public Napi::ObjectWrap<FrameCore> {
   // The eventfds, to export with the memory; throws ERR_CLOSED.
   std::vector<int> WakeFds(Napi::Env env) const;
 
-  // createFrameCore(file, geometry) and openFrameCore(file, mapSize).
+  // createFrameCore(file, geometry, mapSize) and openFrameCore(file, mapSize).
   static Napi::Value Create(const Napi::CallbackInfo& info);
   static Napi::Value Open(const Napi::CallbackInfo& info);
 
@@ -50,17 +49,15 @@ class FrameCore : public Napi::ObjectWrap<FrameCore> {
 
   // Maps the header of `fd` and takes `wake` as the endpoints' eventfds.
   void Attach(Napi::Env env, int fd, std::vector<UniqueFd> wake);
+  void Open(Napi::Env env, uint64_t map_size);
   frames::Channel& Channel(Napi::Env env) const;
-  uint32_t Endpoint(Napi::Env env) const;
   void Release();
 
   napi_env env_ = nullptr;
   void* header_ = nullptr;
   std::vector<UniqueFd> wake_;
   std::unique_ptr<frames::Channel> channel_;
-  int endpoint_ = -1;
-  bool publisher_ = false;
-  std::set<uint32_t> subscribers_;
+  int endpoint_ = -1;  // whose eventfd is watched
   UniqueFd publisher_pidfd_;
   ProcessIdentity watched_publisher_ = 0;
 };

@@ -2,6 +2,9 @@
 
 #include <unistd.h>
 
+#include <cstddef>
+#include <cstring>
+
 #include "core/mapping.h"
 
 namespace eshm {
@@ -17,25 +20,74 @@ constexpr uint32_t kOwnerMask = kActive - 1;
 
 static_assert(std::atomic<uint64_t>::is_always_lock_free, "shared atomics must be lock-free");
 static_assert(std::atomic<uint32_t>::is_always_lock_free, "shared atomics must be lock-free");
-static_assert(kMaxSlots <= 64, "a slot is one bit of a lease word");
+static_assert(kMaxSlots <= 64 && kMaxSubscribers <= 64, "a slot, or a subscriber, is one bit of a word");
+static_assert(kMaxSequence < (1ull << 55), "a packed `published` holds a sequence number and a slot");
 
-uint64_t Bit(uint32_t slot) { return 1ull << slot; }
+uint64_t Bit(uint32_t i) { return 1ull << i; }
 
 uint64_t Pack(uint64_t seq, uint32_t slot) { return (seq << 8) | slot; }
 uint64_t SeqOf(uint64_t published) { return published >> 8; }
 uint32_t SlotOf(uint64_t published) { return static_cast<uint32_t>(published & 0xff); }
 
-// a + b * c <= limit, without wrap-around: a header another process wrote
-// may hold any values, and a wrapped sum would pass for a small one.
-bool Fits(uint64_t a, uint64_t b, uint64_t c, uint64_t limit) {
-  uint64_t product = 0;
-  uint64_t sum = 0;
-  return !__builtin_mul_overflow(b, c, &product) && !__builtin_add_overflow(a, product, &sum) && sum <= limit;
+// The part of the header written once, by the creator, before the magic.
+struct FixedPart {
+  uint64_t magic;
+  uint32_t version;
+  uint32_t header_bytes;
+  Geometry geometry;
+};
+static_assert(offsetof(Header, magic) == offsetof(FixedPart, magic) &&
+                  offsetof(Header, geometry) == offsetof(FixedPart, geometry),
+              "FixedPart mirrors the start of Header");
+
+// One read of the fixed part into private memory. Another process may write
+// it meanwhile: whatever bytes arrive are checked as they are in the copy.
+FixedPart ReadFixed(const Header* h) {
+  FixedPart fixed;
+  std::memcpy(&fixed, static_cast<const void*>(h), sizeof fixed);
+  return fixed;
+}
+
+bool SameGeometry(const Geometry& a, const Geometry& b) {
+  return a.width == b.width && a.height == b.height && a.format == b.format && a.policy == b.policy &&
+         a.slots == b.slots && a.endpoints == b.endpoints && a.frame_size == b.frame_size &&
+         a.slot_size == b.slot_size && a.slots_offset == b.slots_offset;
 }
 
 }  // namespace
 
 uint64_t HeaderBytes() { return RoundUpToPage(sizeof(Header)); }
+
+Status ReadGeometry(const Header* h, uint64_t map_size, size_t wake_fds, Geometry* out) {
+  auto invalid = [](const char* why) { return Status::Own("ERR_HANDLE_INVALID", why); };
+  if (map_size < HeaderBytes()) return invalid("the memory is too small to be a frame channel");
+  const FixedPart fixed = ReadFixed(h);
+  if (fixed.magic != kMagic) return invalid("the memory is not a frame channel");
+  if (fixed.version != kVersion) return invalid("the frame channel has a layout version this module does not know");
+  const Geometry& g = fixed.geometry;
+  // Written so that no product or sum can overflow.
+  const bool fits = fixed.header_bytes == HeaderBytes() && g.slots >= 2 && g.slots <= kMaxSlots &&
+                    g.endpoints >= 1 && g.endpoints <= kMaxEndpoints && g.policy <= kQueue &&
+                    g.slots_offset >= HeaderBytes() && g.slots_offset <= map_size &&
+                    g.slot_size >= kMetaBytes && g.frame_size <= g.slot_size - kMetaBytes &&
+                    g.slot_size <= (map_size - g.slots_offset) / g.slots;
+  if (!fits) return invalid("the frame channel's header is inconsistent with its size");
+  if (g.endpoints != wake_fds) return invalid("the frame channel came without its wake descriptors");
+  *out = g;
+  return Status::Ok();
+}
+
+Channel::Channel(Header* header, const Geometry& geometry, std::vector<int> wake_fds)
+    : h_(header),
+      g_(geometry),
+      wake_fds_(std::move(wake_fds)),
+      slot_mask_(g_.slots >= 64 ? ~0ull : Bit(g_.slots) - 1) {
+  // ReadGeometry (or the creator) guarantees these; a caller that broke them
+  // would make every index below unsafe.
+  if (g_.slots < 2 || g_.slots > kMaxSlots || g_.endpoints > kMaxEndpoints || wake_fds_.size() != g_.endpoints) {
+    corrupt_ = "the channel was opened with a geometry that was not checked";
+  }
+}
 
 void Channel::Init(Header* h, const Geometry& geometry) {
   h->version = kVersion;
@@ -46,57 +98,97 @@ void Channel::Init(Header* h, const Geometry& geometry) {
   h->magic = kMagic;
 }
 
-Status Channel::Check(const Header* h, uint64_t map_size, size_t wake_fds) {
-  auto invalid = [](const char* why) { return Status::Own("ERR_HANDLE_INVALID", why); };
-  if (map_size < HeaderBytes() || h->magic != kMagic) return invalid("the memory is not a frame channel");
-  if (h->version != kVersion) return invalid("the frame channel has a layout version this module does not know");
-  const Geometry& g = h->geometry;
-  if (h->header_bytes != HeaderBytes() || g.slots < 2 || g.slots > kMaxSlots || g.endpoints < 1 ||
-      g.endpoints > kMaxEndpoints || g.policy > kQueue || g.slots_offset < HeaderBytes() ||
-      !Fits(g.frame_size, kMetaBytes, 1, g.slot_size) || !Fits(g.slots_offset, g.slot_size, g.slots, map_size)) {
-    return invalid("the frame channel's header is inconsistent with its size");
+Status Channel::Corrupt(const char* what) {
+  if (corrupt_ == nullptr) corrupt_ = what;
+  return Status::Own("ERR_CHANNEL_CORRUPT",
+                     std::string("another process broke the frame channel's protocol (") + corrupt_ +
+                         "): this channel cannot be used any more in this process; close it");
+}
+
+Status Channel::Intact() {
+  if (corrupt_ != nullptr) return Corrupt(corrupt_);
+  const FixedPart fixed = ReadFixed(h_);
+  if (fixed.magic != kMagic || fixed.version != kVersion || fixed.header_bytes != HeaderBytes() ||
+      !SameGeometry(fixed.geometry, g_)) {
+    return Corrupt("its fixed header was overwritten");
   }
-  if (g.endpoints != wake_fds) return invalid("the frame channel came without its wake descriptors");
+  const ProcessIdentity self = SelfIdentity();
+  if (endpoint_ >= 0 && h_->endpoint[endpoint_].owner.load() != self) {
+    return Corrupt("this process's endpoint was taken over");
+  }
+  for (uint32_t i = 0; i < kMaxSubscribers; ++i) {
+    if ((subscribers_ & Bit(i)) && h_->subscriber[i].owner.load() != ((endpoint_ + 1) | kActive)) {
+      return Corrupt("a subscriber of this process was taken over");
+    }
+  }
+  if (publisher_ && (h_->publisher.load() != self || h_->published.load() != published_)) {
+    return Corrupt("the publisher's own words were overwritten");
+  }
   return Status::Ok();
+}
+
+bool Channel::OwnsSubscriber(uint32_t subscriber) const {
+  return subscriber < kMaxSubscribers && (subscribers_ & Bit(subscriber)) != 0;
+}
+
+bool Channel::HasLoan(const Loan& loan) const {
+  return publisher_ && loaned_ && loan.slot == loan_.slot && loan.seq == loan_.seq;
 }
 
 template <typename Attempt>
 bool Channel::AgainAfterReclaiming(Attempt attempt) {
-  return attempt() || (ReclaimDead() > 0 && attempt());
+  return attempt() || (Reclaim() > 0 && attempt());
 }
 
 Status Channel::ClaimEndpoint(uint32_t* endpoint) {
+  Status s = Intact();
+  if (!s.ok()) return s;
+  if (endpoint_ >= 0) return Status::Own("EINVAL", "this process has already joined the frame channel");
   const ProcessIdentity self = SelfIdentity();
   bool claimed = AgainAfterReclaiming([&] {
-    for (uint32_t e = 0; e < h_->geometry.endpoints; ++e) {
+    for (uint32_t e = 0; e < g_.endpoints; ++e) {
       ProcessIdentity expected = 0;
       if (h_->endpoint[e].owner.compare_exchange_strong(expected, self)) {
         h_->endpoint[e].armed.store(0);
-        *endpoint = e;
+        endpoint_ = static_cast<int>(e);
         return true;
       }
     }
     return false;
   });
-  if (claimed) return Status::Ok();
-  return Status::Own("ERR_CHANNEL_FULL", "every endpoint of the frame channel is taken by a live process (" +
-                                             std::to_string(h_->geometry.endpoints) + "; see options.processes)");
+  if (!claimed) {
+    return Status::Own("ERR_CHANNEL_FULL", "every endpoint of the frame channel is taken by a live process (" +
+                                               std::to_string(g_.endpoints) + "; see options.processes)");
+  }
+  *endpoint = static_cast<uint32_t>(endpoint_);
+  return Status::Ok();
 }
 
-void Channel::ReleaseEndpoint(uint32_t endpoint) {
-  ClearSubscribersOf(endpoint);
-  h_->endpoint[endpoint].armed.store(0);
-  h_->endpoint[endpoint].owner.store(0);
+void Channel::ReleaseEndpoint() {
+  if (endpoint_ < 0) return;
+  for (uint32_t i = 0; i < kMaxSubscribers; ++i) RemoveSubscriber(i);
+  Endpoint& own = h_->endpoint[endpoint_];
+  own.armed.store(0);
+  ProcessIdentity self = SelfIdentity();
+  own.owner.compare_exchange_strong(self, 0);  // only if it is still ours
+  endpoint_ = -1;
   WakeArmed(kWantSpace);
 }
 
 Status Channel::ClaimPublisher() {
+  Status s = Intact();
+  if (!s.ok()) return s;
   const ProcessIdentity self = SelfIdentity();
   ProcessIdentity current = 0;
-  if (!h_->publisher.compare_exchange_strong(current, self)) {
-    if (current == self || IsAlive(current) || !h_->publisher.compare_exchange_strong(current, self)) {
-      return Status::Own("ERR_PUBLISHER_EXISTS", "the frame channel already has a publisher (one per channel)");
-    }
+  if (publisher_ || (!h_->publisher.compare_exchange_strong(current, self) &&
+                     (current == self || IsAlive(current) || !h_->publisher.compare_exchange_strong(current, self)))) {
+    return Status::Own("ERR_PUBLISHER_EXISTS", "the frame channel already has a publisher (one per channel)");
+  }
+  publisher_ = true;
+  // The sequence goes on from the last frame any publisher sent.
+  published_ = h_->published.load();
+  if (published_ != 0 && (SlotOf(published_) >= g_.slots || SeqOf(published_) >= kMaxSequence)) {
+    return Corrupt("the newest frame's slot or sequence number is out of range");
   }
   h_->publisher_closed.store(0);
   h_->publisher_epoch.fetch_add(1);
@@ -106,6 +198,10 @@ Status Channel::ClaimPublisher() {
 }
 
 void Channel::ReleasePublisher() {
+  if (!publisher_) return;
+  if (loaned_) h_->slot[loan_.slot].seq.store(0);
+  loaned_ = false;
+  publisher_ = false;
   ProcessIdentity self = SelfIdentity();
   if (h_->publisher.load() != self) return;
   h_->publisher_closed.store(1);
@@ -113,119 +209,158 @@ void Channel::ReleasePublisher() {
   WakeArmed(kWantFrames);
 }
 
-PublisherInfo Channel::Publisher() const {
-  PublisherInfo info;
-  info.identity = h_->publisher.load();
-  info.epoch = h_->publisher_epoch.load();
-  info.closed = h_->publisher_closed.load() != 0;
-  return info;
+Status Channel::Publisher(PublisherInfo* out) {
+  Status s = Intact();
+  if (!s.ok()) return s;
+  out->identity = h_->publisher.load();
+  out->epoch = h_->publisher_epoch.load();
+  out->closed = h_->publisher_closed.load() != 0;
+  if (out->identity == kReclaiming || (out->identity != 0 && PidOf(out->identity) <= 0)) {
+    return Corrupt("the publisher's process identity is not one");
+  }
+  return Status::Ok();
 }
 
-Status Channel::AddSubscriber(uint32_t endpoint, uint32_t* subscriber) {
+Status Channel::AddSubscriber(uint32_t* subscriber) {
+  Status s = Intact();
+  if (!s.ok()) return s;
+  if (endpoint_ < 0) return Status::Own("EINVAL", "this process has not joined the frame channel");
+  const uint32_t owner = static_cast<uint32_t>(endpoint_) + 1;
   bool added = AgainAfterReclaiming([&] {
     for (uint32_t i = 0; i < kMaxSubscribers; ++i) {
-      SubscriberEntry& s = h_->subscriber[i];
+      SubscriberEntry& entry = h_->subscriber[i];
       uint32_t expected = 0;
-      if (!s.owner.compare_exchange_strong(expected, endpoint + 1)) continue;
-      s.leases.store(0);
-      s.last_seen.store(0);
+      if (!entry.owner.compare_exchange_strong(expected, owner)) continue;
+      entry.leases.store(0);
+      entry.last_seen.store(0);
       // Queue: start after the newest frame. The cursor is set before the
       // entry becomes active and corrected after, so that no frame the
       // publisher may already have overwritten is ever expected.
       uint64_t before = SeqOf(h_->published.load());
-      s.cursor.store(before + 1);
-      s.owner.store((endpoint + 1) | kActive);
+      entry.cursor.store(before + 1);
+      entry.owner.store(owner | kActive);
       uint64_t after = SeqOf(h_->published.load());
-      if (after != before) s.cursor.store(after + 1);
+      if (after != before) entry.cursor.store(after + 1);
+      subscribers_ |= Bit(i);
+      next_[i] = g_.policy == kQueue ? after + 1 : 0;
       *subscriber = i;
       return true;
     }
     return false;
   });
-  if (added) return Status::Ok();
-  return Status::Own("ERR_CHANNEL_FULL", "the frame channel has its maximum of " + std::to_string(kMaxSubscribers) +
-                                             " subscribers");
+  if (!added) {
+    return Status::Own("ERR_CHANNEL_FULL",
+                       "the frame channel has its maximum of " + std::to_string(kMaxSubscribers) + " subscribers");
+  }
+  if (next_[*subscriber] > kMaxSequence) return Corrupt("the newest frame's sequence number is out of range");
+  return Status::Ok();
 }
 
 void Channel::RemoveSubscriber(uint32_t subscriber) {
-  SubscriberEntry& s = h_->subscriber[subscriber];
-  s.owner.store(0);
-  s.leases.store(0);
+  if (!OwnsSubscriber(subscriber)) return;
+  subscribers_ &= ~Bit(subscriber);
+  SubscriberEntry& entry = h_->subscriber[subscriber];
+  entry.leases.store(0);
+  uint32_t own = (static_cast<uint32_t>(endpoint_) + 1) | kActive;
+  entry.owner.compare_exchange_strong(own, 0);  // only if it is still ours
   WakeArmed(kWantSpace);
 }
 
-bool Channel::Receive(uint32_t subscriber, ReceivedFrame* out) {
-  SubscriberEntry& s = h_->subscriber[subscriber];
-  const uint32_t slots = h_->geometry.slots;
-  if (h_->geometry.policy == kQueue) {
-    for (int tries = 0; tries < 2; ++tries) {
-      uint64_t cursor = s.cursor.load();
-      uint32_t slot = static_cast<uint32_t>(cursor % slots);
-      uint64_t seq = h_->slot[slot].seq.load();
-      if ((seq & kBusy) || seq < cursor) return false;
-      if (seq > cursor) {
-        // Frames were overwritten before this subscriber took them: only
-        // if a process broke the protocol. Skip to what the slot holds.
-        out->skipped += seq - cursor;
-        s.cursor.store(seq);
-        continue;
+Status Channel::Receive(uint32_t subscriber, ReceivedFrame* out, bool* got) {
+  *got = false;
+  Status s = Intact();
+  if (!s.ok()) return s;
+  if (!OwnsSubscriber(subscriber)) return Status::Own("EINVAL", "no such subscriber in this process");
+  return g_.policy == kQueue ? ReceiveQueue(subscriber, out, got) : ReceiveLatest(subscriber, out, got);
+}
+
+Status Channel::ReceiveQueue(uint32_t subscriber, ReceivedFrame* out, bool* got) {
+  SubscriberEntry& entry = h_->subscriber[subscriber];
+  for (int tries = 0; tries < 2; ++tries) {
+    const uint64_t cursor = next_[subscriber];
+    const uint32_t slot = static_cast<uint32_t>(cursor % g_.slots);
+    const uint64_t seq = h_->slot[slot].seq.load();
+    if ((seq & kBusy) || seq < cursor) return Status::Ok();
+    if (seq > cursor) {
+      // Frames were overwritten before this subscriber took them: only if
+      // a process broke the protocol. Skip to what the slot holds, if the
+      // publisher did send it: `published` is stored after a slot's seq.
+      if (seq > SeqOf(h_->published.load()) || seq > kMaxSequence) {
+        return Corrupt("a slot holds a frame that was never published");
       }
-      s.leases.fetch_or(Bit(slot));
-      if (h_->slot[slot].seq.load() != cursor) {
-        s.leases.fetch_and(~Bit(slot));
-        return false;
-      }
-      s.cursor.store(cursor + 1);
-      out->slot = slot;
-      out->seq = cursor;
-      out->timestamp = h_->slot[slot].timestamp.load(std::memory_order_relaxed);
-      WakeArmed(kWantSpace);
-      return true;
+      out->skipped += seq - cursor;
+      next_[subscriber] = seq;
+      entry.cursor.store(seq);
+      continue;
     }
-    return false;
+    entry.leases.fetch_or(Bit(slot));
+    if (h_->slot[slot].seq.load() != cursor) {
+      entry.leases.fetch_and(~Bit(slot));
+      return Status::Ok();
+    }
+    next_[subscriber] = cursor + 1;
+    entry.cursor.store(cursor + 1);
+    out->slot = slot;
+    out->seq = cursor;
+    out->timestamp = h_->slot[slot].timestamp.load(std::memory_order_relaxed);
+    *got = true;
+    WakeArmed(kWantSpace);
+    return Status::Ok();
   }
-  // Latest. A retry happens only when the publisher moved on between the
-  // read of `published` and the lease; a few cover any real race.
+  return Status::Ok();
+}
+
+Status Channel::ReceiveLatest(uint32_t subscriber, ReceivedFrame* out, bool* got) {
+  SubscriberEntry& entry = h_->subscriber[subscriber];
+  // A retry happens only when the publisher moved on between the read of
+  // `published` and the lease; a few cover any real race.
   for (int tries = 0; tries < 8; ++tries) {
-    uint64_t published = h_->published.load();
-    uint64_t seq = SeqOf(published);
-    uint32_t slot = SlotOf(published);
-    if (published == 0 || seq <= s.last_seen.load(std::memory_order_relaxed)) return false;
-    if (s.leases.load() & Bit(slot)) return false;  // cannot be: a held slot is never rewritten
-    s.leases.fetch_or(Bit(slot));
+    const uint64_t published = h_->published.load();
+    const uint64_t seq = SeqOf(published);
+    const uint32_t slot = SlotOf(published);
+    if (published == 0 || seq <= next_[subscriber]) return Status::Ok();
+    if (slot >= g_.slots || seq > kMaxSequence) return Corrupt("the newest frame's slot or sequence number is out of range");
+    if (entry.leases.load() & Bit(slot)) return Status::Ok();  // not unless the protocol was broken: a held slot is never rewritten
+    entry.leases.fetch_or(Bit(slot));
     if (h_->slot[slot].seq.load() == seq) {
-      s.last_seen.store(seq, std::memory_order_relaxed);
+      next_[subscriber] = seq;
+      entry.last_seen.store(seq, std::memory_order_relaxed);
       out->slot = slot;
       out->seq = seq;
       out->timestamp = h_->slot[slot].timestamp.load(std::memory_order_relaxed);
-      return true;
+      *got = true;
+      return Status::Ok();
     }
-    s.leases.fetch_and(~Bit(slot));
+    entry.leases.fetch_and(~Bit(slot));
   }
-  return false;
+  return Status::Ok();
 }
 
-void Channel::ReleaseLease(uint32_t subscriber, uint32_t slot) {
+Status Channel::ReleaseLease(uint32_t subscriber, uint32_t slot) {
+  if (!OwnsSubscriber(subscriber) || slot >= g_.slots) {
+    return Status::Own("EINVAL", "no such subscriber or slot in this process");
+  }
   h_->subscriber[subscriber].leases.fetch_and(~Bit(slot));
   WakeArmed(kWantSpace);
+  return Status::Ok();
 }
 
 uint64_t Channel::LeasedSlots() const {
   uint64_t leased = 0;
-  for (const SubscriberEntry& s : h_->subscriber) {
-    if (s.owner.load() != 0) leased |= s.leases.load();
+  for (const SubscriberEntry& entry : h_->subscriber) {
+    if (entry.owner.load() != 0) leased |= entry.leases.load();
   }
-  return leased;
+  return leased & slot_mask_;
 }
 
 bool Channel::TryLoanQueue(Loan* out) {
-  const uint64_t seq = SeqOf(h_->published.load()) + 1;
-  const uint32_t slot = static_cast<uint32_t>(seq % h_->geometry.slots);
+  const uint64_t seq = SeqOf(published_) + 1;
+  const uint32_t slot = static_cast<uint32_t>(seq % g_.slots);
   const uint64_t old = h_->slot[slot].seq.load();
   // A busy slot here is one a dead publisher never sent: nobody reads it.
   if (!(old & kBusy)) {
-    for (const SubscriberEntry& s : h_->subscriber) {
-      if ((s.owner.load() & kActive) && s.cursor.load() <= old) return false;
+    for (const SubscriberEntry& entry : h_->subscriber) {
+      if ((entry.owner.load() & kActive) && entry.cursor.load() <= old) return false;
     }
   }
   // Cursors first, then leases: a subscriber sets its lease before it moves
@@ -238,15 +373,17 @@ bool Channel::TryLoanQueue(Loan* out) {
 }
 
 bool Channel::TryLoanLatest(Loan* out) {
-  const uint64_t published = h_->published.load();
-  const uint64_t seq = SeqOf(published) + 1;
-  uint64_t excluded = published == 0 ? 0 : Bit(SlotOf(published));
-  for (;;) {
-    uint64_t unavailable = excluded | LeasedSlots();
+  const uint64_t seq = SeqOf(published_) + 1;
+  uint64_t excluded = published_ == 0 ? 0 : Bit(SlotOf(published_));
+  // Each round either loans a slot or excludes one, unless a slot's seq
+  // changes between our read and our compare-exchange, which only another
+  // writer of slots can do: the bound keeps a hostile one from holding us.
+  for (uint32_t round = 0; round < 2 * kMaxSlots; ++round) {
+    const uint64_t unavailable = excluded | LeasedSlots();
     // The oldest free slot: the one whose frame is least likely wanted.
     int best = -1;
     uint64_t best_seq = 0;
-    for (uint32_t i = 0; i < h_->geometry.slots; ++i) {
+    for (uint32_t i = 0; i < g_.slots; ++i) {
       if (unavailable & Bit(i)) continue;
       uint64_t held = h_->slot[i].seq.load() & ~kBusy;
       if (best < 0 || held < best_seq) {
@@ -269,35 +406,69 @@ bool Channel::TryLoanLatest(Loan* out) {
     h_->slot[slot].seq.store(old);
     excluded |= Bit(slot);
   }
+  return false;
 }
 
 Status Channel::LoanSlot(Loan* out) {
-  const bool queue = h_->geometry.policy == kQueue;
-  if (AgainAfterReclaiming([&] { return queue ? TryLoanQueue(out) : TryLoanLatest(out); })) return Status::Ok();
-  return Status::Own("ERR_NO_FREE_SLOT",
-                     queue ? "every slot holds a frame a subscriber has not yet received or released"
-                           : "every slot but the newest is held by a subscriber: release frames sooner, or use more slots");
+  Status s = Intact();
+  if (!s.ok()) return s;
+  if (!publisher_) return Status::Own("EINVAL", "this process is not the frame channel's publisher");
+  if (loaned_) return Status::Own("ERR_LOAN_PENDING", "a slot is already loaned");
+  if (SeqOf(published_) >= kMaxSequence) return Corrupt("the sequence numbers are used up");
+  const bool queue = g_.policy == kQueue;
+  if (!AgainAfterReclaiming([&] { return queue ? TryLoanQueue(&loan_) : TryLoanLatest(&loan_); })) {
+    return Status::Own("ERR_NO_FREE_SLOT",
+                       queue ? "every slot holds a frame a subscriber has not yet received or released"
+                             : "every slot but the newest is held by a subscriber: release frames sooner, or use more slots");
+  }
+  loaned_ = true;
+  *out = loan_;
+  return Status::Ok();
 }
 
-void Channel::Send(const Loan& loan, uint64_t timestamp) {
+Status Channel::Send(const Loan& loan, uint64_t timestamp) {
+  if (!HasLoan(loan)) return Status::Own("EINVAL", "not the loan this publisher has out");
+  Status s = Intact();
+  if (!s.ok()) {
+    Abandon(loan);  // the loan ends unsent
+    return s;
+  }
+  loaned_ = false;
   SlotControl& slot = h_->slot[loan.slot];
   slot.timestamp.store(timestamp, std::memory_order_relaxed);
   slot.seq.store(loan.seq);
-  h_->published.store(Pack(loan.seq, loan.slot));
+  published_ = Pack(loan.seq, loan.slot);
+  h_->published.store(published_);
   WakeArmed(kWantFrames);
+  return Status::Ok();
 }
 
-void Channel::Abandon(const Loan& loan) {
+Status Channel::Abandon(const Loan& loan) {
+  if (!HasLoan(loan)) return Status::Own("EINVAL", "not the loan this publisher has out");
+  loaned_ = false;
   // Its old frame may be partly overwritten: the slot is empty now.
   h_->slot[loan.slot].seq.store(0);
+  return Status::Ok();  // a release: it works on a corrupt channel too
 }
 
-void Channel::Arm(uint32_t endpoint, uint32_t requests) { h_->endpoint[endpoint].armed.fetch_or(requests); }
+Status Channel::Arm(uint32_t requests) {
+  Status s = Intact();
+  if (!s.ok()) return s;
+  if (endpoint_ < 0) return Status::Own("EINVAL", "this process has not joined the frame channel");
+  h_->endpoint[endpoint_].armed.fetch_or(requests & (kWantFrames | kWantSpace));
+  return Status::Ok();
+}
 
-void Channel::Disarm(uint32_t endpoint, uint32_t requests) { h_->endpoint[endpoint].armed.fetch_and(~requests); }
+Status Channel::Disarm(uint32_t requests) {
+  if (endpoint_ < 0) return Status::Own("EINVAL", "this process has not joined the frame channel");
+  h_->endpoint[endpoint_].armed.fetch_and(~requests);
+  return Status::Ok();  // a release: it works on a corrupt channel too
+}
 
 void Channel::WakeArmed(uint32_t requests) {
-  for (uint32_t e = 0; e < h_->geometry.endpoints; ++e) {
+  // Only the eventfds this process was given, one per endpoint of its own
+  // copy of the geometry: never a descriptor number read from shared memory.
+  for (uint32_t e = 0; e < g_.endpoints && e < wake_fds_.size(); ++e) {
     std::atomic<uint32_t>& armed = h_->endpoint[e].armed;
     // A request is answered once: the waiter arms again if it still waits,
     // so a burst of frames costs one write, and none when nobody waits.
@@ -310,17 +481,24 @@ void Channel::WakeArmed(uint32_t requests) {
 }
 
 void Channel::ClearSubscribersOf(uint32_t endpoint) {
-  for (SubscriberEntry& s : h_->subscriber) {
-    if ((s.owner.load() & kOwnerMask) != endpoint + 1) continue;
-    s.leases.store(0);
-    s.owner.store(0);
+  for (SubscriberEntry& entry : h_->subscriber) {
+    if ((entry.owner.load() & kOwnerMask) != endpoint + 1) continue;
+    entry.leases.store(0);
+    entry.owner.store(0);
   }
 }
 
-uint32_t Channel::ReclaimDead() {
+Status Channel::ReclaimDead(uint32_t* reclaimed) {
+  Status s = Intact();
+  if (!s.ok()) return s;
+  *reclaimed = Reclaim();
+  return Status::Ok();
+}
+
+uint32_t Channel::Reclaim() {
   const ProcessIdentity self = SelfIdentity();
   uint32_t reclaimed = 0;
-  for (uint32_t e = 0; e < h_->geometry.endpoints; ++e) {
+  for (uint32_t e = 0; e < g_.endpoints; ++e) {
     Endpoint& endpoint = h_->endpoint[e];
     ProcessIdentity owner = endpoint.owner.load();
     if (owner == 0 || owner == kReclaiming || owner == self || IsAlive(owner)) continue;

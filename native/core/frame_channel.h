@@ -113,68 +113,111 @@ struct PublisherInfo {
   bool closed = false;           // the last one closed rather than died
 };
 
-// One process's view of a channel: the header, and the endpoints' eventfds
-// (borrowed; the caller keeps them open while this object is used).
+// Reads the fixed part of a header once (another process may be writing it
+// as we read) and checks it: laid out for a map of `map_size` bytes with
+// `wake_fds` endpoints. *out is this process's own copy of the geometry,
+// the only one it ever trusts. ERR_HANDLE_INVALID if the header is not a
+// channel's. Takes any bytes: nothing in them is trusted.
+Status ReadGeometry(const Header* header, uint64_t map_size, size_t wake_fds, Geometry* out);
+
+// Sequence numbers stay below 2^53, so that JavaScript holds them exactly.
+constexpr uint64_t kMaxSequence = (1ull << 53) - 1;
+
+// One process's use of a channel: the header, the endpoints' eventfds
+// (borrowed; the caller keeps them open while this object is used), and what
+// this process holds in the channel (its endpoint, the publisher role, its
+// subscribers, its loan), kept here, privately.
+//
+// Every other process that maps the channel may be buggy or hostile, so
+// everything read from the shared header is untrusted input: the geometry is
+// this process's own copy; indexes, counts, sequence numbers and process
+// identities read from shared memory are bounds-checked before use; every
+// loop is bounded; wakes go only to the eventfds this object was given. When
+// the header shows that another process broke the protocol (the fixed part
+// changed, this process's own entries were overwritten, an index is out of
+// range), the channel is corrupt for this process for good: every operation
+// but the releases fails with ERR_CHANNEL_CORRUPT.
 class Channel {
  public:
-  Channel(Header* header, std::vector<int> wake_fds) : h_(header), wake_fds_(std::move(wake_fds)) {}
+  // `geometry` comes from Init's caller or from ReadGeometry; `wake_fds` has
+  // one eventfd per endpoint.
+  Channel(Header* header, const Geometry& geometry, std::vector<int> wake_fds);
 
   // Writes a fresh header; the memory must be zeroed.
   static void Init(Header* header, const Geometry& geometry);
-  // Checks that `header` is a channel's, laid out for a map of `map_size`
-  // bytes with `wake_fds` endpoints. ERR_HANDLE_INVALID if not.
-  static Status Check(const Header* header, uint64_t map_size, size_t wake_fds);
 
-  const Geometry& geometry() const { return h_->geometry; }
+  const Geometry& geometry() const { return g_; }
 
-  // An endpoint for this process. ERR_CHANNEL_FULL when all are taken by
-  // live processes.
+  // An endpoint for this process, once per Channel. ERR_CHANNEL_FULL when
+  // all are taken by live processes.
   Status ClaimEndpoint(uint32_t* endpoint);
-  // Frees the endpoint, with its subscribers and their leases.
-  void ReleaseEndpoint(uint32_t endpoint);
+  // Frees this process's endpoint, with its subscribers and their leases.
+  void ReleaseEndpoint();
 
   // Makes this process the publisher. ERR_PUBLISHER_EXISTS while another
   // live one is.
   Status ClaimPublisher();
-  // Gives the channel up, if this process is its publisher; subscribers
-  // waiting are woken to learn it.
+  // Gives the channel up, if this process is its publisher (dropping its
+  // loan); subscribers waiting are woken to learn it.
   void ReleasePublisher();
-  PublisherInfo Publisher() const;
+  Status Publisher(PublisherInfo* out);
 
-  // A new subscriber of `endpoint`. ERR_CHANNEL_FULL when there is no room.
-  Status AddSubscriber(uint32_t endpoint, uint32_t* subscriber);
+  // A new subscriber of this process's endpoint. ERR_CHANNEL_FULL when there
+  // is no room.
+  Status AddSubscriber(uint32_t* subscriber);
   void RemoveSubscriber(uint32_t subscriber);
-  // The next frame for this subscriber, leased, or false when none is new.
-  bool Receive(uint32_t subscriber, ReceivedFrame* out);
-  void ReleaseLease(uint32_t subscriber, uint32_t slot);
+  // The next frame for one of this process's subscribers, leased; *got is
+  // false when none is new.
+  Status Receive(uint32_t subscriber, ReceivedFrame* out, bool* got);
+  Status ReleaseLease(uint32_t subscriber, uint32_t slot);
 
   // A slot the publisher may write the next frame into. ERR_NO_FREE_SLOT
   // when subscribers hold or (queue) have not yet read them all, after
-  // reclaiming those of dead processes.
+  // reclaiming those of dead processes. One loan at a time.
   Status LoanSlot(Loan* out);
-  void Send(const Loan& loan, uint64_t timestamp);
-  void Abandon(const Loan& loan);
+  // Publishes, or gives back unsent, the loan `loan` (LoanSlot's).
+  Status Send(const Loan& loan, uint64_t timestamp);
+  Status Abandon(const Loan& loan);
 
-  // Asks to be woken (the endpoint's eventfd is written) for `requests`.
-  void Arm(uint32_t endpoint, uint32_t requests);
-  void Disarm(uint32_t endpoint, uint32_t requests);
+  // Asks to be woken (this endpoint's eventfd is written) for `requests`.
+  Status Arm(uint32_t requests);
+  Status Disarm(uint32_t requests);
 
   // Frees the endpoints (and subscribers, leases, publisher role) of
   // processes that have died. Returns how many.
-  uint32_t ReclaimDead();
+  Status ReclaimDead(uint32_t* reclaimed);
+
+  // OK, or ERR_CHANNEL_CORRUPT if the header shows a broken protocol.
+  Status Intact();
 
  private:
   // attempt(), and once more if that failed and dead processes were reclaimed.
   template <typename Attempt>
   bool AgainAfterReclaiming(Attempt attempt);
+  Status Corrupt(const char* what);
+  bool OwnsSubscriber(uint32_t subscriber) const;
+  bool HasLoan(const Loan& loan) const;
   bool TryLoanQueue(Loan* out);
   bool TryLoanLatest(Loan* out);
+  Status ReceiveQueue(uint32_t subscriber, ReceivedFrame* out, bool* got);
+  Status ReceiveLatest(uint32_t subscriber, ReceivedFrame* out, bool* got);
   uint64_t LeasedSlots() const;
+  uint32_t Reclaim();
   void WakeArmed(uint32_t requests);
   void ClearSubscribersOf(uint32_t endpoint);
 
   Header* h_;
-  std::vector<int> wake_fds_;
+  const Geometry g_;
+  const std::vector<int> wake_fds_;
+  const uint64_t slot_mask_;     // a bit for each slot
+  int endpoint_ = -1;            // this process's, or -1
+  bool publisher_ = false;       // this process is the publisher
+  uint64_t published_ = 0;       // publisher: `published` as it last wrote or found it
+  bool loaned_ = false;          // publisher: a loan is out
+  Loan loan_;
+  uint64_t subscribers_ = 0;     // bit i: subscriber entry i is this process's
+  uint64_t next_[kMaxSubscribers] = {};  // per own subscriber: queue, the next sequence; latest, the last taken
+  const char* corrupt_ = nullptr;  // what showed the channel corrupt, for good
 };
 
 }  // namespace frames

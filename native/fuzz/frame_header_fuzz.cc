@@ -1,6 +1,6 @@
 // Fuzz target: the check an importing process runs on a frame channel's
 // header, which another process wrote and may have forged or corrupted
-// (frames::Channel::Check, native/core/frame_channel.h).
+// (frames::ReadGeometry, native/core/frame_channel.h).
 //
 // Input: 8 bytes of map size and 2 of wake descriptor count (little-endian),
 // then the first bytes of the header; the rest of the header is zero. The
@@ -8,7 +8,7 @@
 // process (touching them raises SIGBUS), are unreadable to AddressSanitizer.
 // Seeds: the headers Channel::Init writes for channels of several sizes,
 // policies and endpoint counts, with the map size they need, and forged
-// headers that Check once accepted.
+// headers that the check once accepted.
 //
 // What must hold, for every input:
 // - no sanitizer report: no read outside the header or past the map's end,
@@ -35,12 +35,9 @@ using eshm::Status;
 using eshm::fuzz::Bytes;
 namespace frames = eshm::frames;
 
-// The code under test, in one place: when the check becomes a pure
-// function of (header bytes, map size), this is the call to change.
+// The code under test, in one place.
 Status CheckHeader(const frames::Header* header, uint64_t map_size, size_t wake_fds, frames::Geometry* geometry) {
-  Status status = frames::Channel::Check(header, map_size, wake_fds);
-  if (status.ok()) *geometry = header->geometry;
-  return status;
+  return frames::ReadGeometry(header, map_size, wake_fds, geometry);
 }
 
 // The header's memory: a map's first pages, page-aligned as mmap gives them.
@@ -100,7 +97,7 @@ Bytes Channel(uint32_t width, uint32_t height, uint32_t slots, uint32_t endpoint
 }
 
 // Headers this target found accepted (sums that wrapped past 2^64 in
-// Channel::Check), kept as seeds so that every run tries them first.
+// the check before ReadGeometry), kept as seeds so that every run tries them first.
 Bytes Forged(uint64_t frame_size, uint64_t slot_size) {
   frames::Geometry g = ChannelGeometry(1, 1, frames::kMaxSlots, 1, frames::kLatest);
   const uint64_t map_size = g.slots_offset + g.slot_size * g.slots;
