@@ -243,16 +243,19 @@ export class FrameChannel {
   /**
    * Closes the publisher and subscribers of this instance (pending waits
    * reject with ERR_CLOSED), unmaps every frame and revokes every handle.
-   * Other processes keep their own instances. Closing twice does nothing.
+   * Other processes keep their own instances. Closing again does nothing, or finishes a close that threw.
    */
   close(): void {
     const core = this.#core;
-    if (core === undefined) return;
-    this.#publisher?.close();
-    for (const subscriber of [...this.#subscribers]) subscriber.close();
-    core.close();
-    this.#core = undefined;
-    unregisterWakeTarget(this.#tokens.id);
+    if (core !== undefined) {
+      this.#publisher?.close();
+      for (const subscriber of [...this.#subscribers]) subscriber.close();
+      core.close();
+      this.#core = undefined;
+      unregisterWakeTarget(this.#tokens.id);
+    }
+    // Again on a second call if it threw: a view it could not unmap
+    // (vm.max_map_count) keeps the map open until one succeeds.
     this.#map.close();
   }
 
