@@ -234,7 +234,6 @@ class Broker {
         }
       }
       ExpireAndResume(&conns);
-      held_.store(conns.size());
 
       std::unique_lock<std::mutex> lock(mu_);
       if (failed || stop_ || entries_.empty()) {
@@ -323,6 +322,7 @@ class Broker {
     conn.deadline_ms = NowMs() + kConnectionDeadlineMs;
     conn.fd = std::move(fd);
     auto it = conns->emplace(conn.fd.get(), std::move(conn)).first;
+    held_.store(conns->size());
     // An importer sends its request right after connecting: it is often
     // here already.
     if (!Advance(&it->second)) Close(conns, it);
@@ -414,6 +414,7 @@ class Broker {
       if (entry != entries_.end() && entry->second.held_by == it->second.serial) entry->second.held_by = 0;
     }
     conns->erase(it);  // closing the descriptor also takes it out of the epoll set
+    held_.store(conns->size());
   }
 
   void ExpireAndResume(Connections* conns) {
@@ -457,6 +458,8 @@ class Broker {
   UniqueFd reserve_fd_;
   int64_t paused_until_ms_ = 0;  // accepting rests until then; 0 when it does not
   uint64_t serials_ = 0;
+  // How many connections are held, stored as soon as one is taken in or let
+  // go (after its hold on an export is released), for BrokerConnections().
   std::atomic<size_t> held_{0};
 };
 
