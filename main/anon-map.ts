@@ -47,14 +47,22 @@ export interface ExportOptions {
    * need writable before.
    */
   readOnly?: boolean;
-  /** The first successful import uses the handle up. */
+  /**
+   * The first successful import uses the handle up: one whose importer
+   * confirmed that the memory arrived. While one import is under way,
+   * another is refused with ERR_HANDLE_REVOKED.
+   */
   once?: boolean;
   /** Only the process with this pid may import. */
   pid?: number;
 }
 
 export interface ImportOptions {
-  /** How long to wait for the exporting process to answer. Default 5000. */
+  /**
+   * The longest the whole import may take, connecting included. Default
+   * 5000. A live exporter answers at once, whatever other processes do to
+   * its broker; only a stopped or hung one makes an import wait this long.
+   */
   timeoutMs?: number;
 }
 

@@ -133,7 +133,7 @@ export interface Addon {
   exportFile(file: NativeFile, once: boolean, pid: number, frameCore?: NativeFrameCore): ExportTicket;
   revokeExport(id: bigint): boolean;
   fetchExport(pid: number, nonce: string, id: bigint, secret: string, timeoutMs: number): NativeFile;
-  brokerState(): { running: boolean; liveExports: number };
+  brokerState(): { running: boolean; liveExports: number; connections: number };
   createFrameCore(file: NativeFile, geometry: FrameGeometry, mapSize: number): NativeFrameCore;
   openFrameCore(file: NativeFile, mapSize: number): NativeFrameCore;
   frameHeaderBytes(): number;

@@ -85,12 +85,13 @@ Napi::Value FetchExport(const Napi::CallbackInfo& info) {
   return SharedFile::Wrap(env, std::move(received.fd), std::move(received.companions));
 }
 
-// brokerState() -> { running, liveExports }, for tests and diagnostics
+// brokerState() -> { running, liveExports, connections }, for tests and diagnostics
 Napi::Value BrokerState(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
   out.Set("running", Napi::Boolean::New(env, BrokerRunning()));
   out.Set("liveExports", Napi::Number::New(env, static_cast<double>(LiveExports())));
+  out.Set("connections", Napi::Number::New(env, static_cast<double>(BrokerConnections())));
   return out;
 }
 

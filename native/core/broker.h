@@ -2,7 +2,8 @@
 // process runs a broker thread on a Unix socket in Linux's abstract
 // namespace; an importer connects, presents the export's id and 128-bit
 // secret, and receives the descriptor with SCM_RIGHTS (design.md, decision 2).
-// Linux implementation in broker_linux.cc.
+// Linux implementation: broker_server_linux.cc (the broker),
+// broker_client_linux.cc (Fetch); the wire format is broker_wire.h.
 #pragma once
 
 #include <sys/types.h>
@@ -20,7 +21,7 @@ namespace eshm {
 using Secret = std::array<uint8_t, 16>;
 
 struct ExportPolicy {
-  bool once = false;  // the first successful import revokes the export
+  bool once = false;  // the first import whose descriptors arrived ends the export
   pid_t pid = 0;      // only this process may import; 0 for any of our uid
 };
 
@@ -46,19 +47,25 @@ Status Export(const std::vector<int>& fds, const ExportPolicy& policy, ExportTic
 // when no export is left.
 bool Revoke(uint64_t id);
 
-// How many exports are live, and whether the broker thread runs.
+// How many exports are live, whether the broker thread runs, and how many
+// connections it holds (for tests and diagnostics).
 size_t LiveExports();
 bool BrokerRunning();
+size_t BrokerConnections();
 
 struct Received {
   UniqueFd fd;                       // the memory
   std::vector<UniqueFd> companions;  // what was exported with it, in order
 };
 
-// Asks the broker named by `ticket` for its memory; waits at most
-// `timeout_ms`. Errors: ERR_HANDLE_REVOKED (ended, used up, or the exporter
-// is gone), ERR_HANDLE_INVALID (no such export or a wrong secret), EACCES (a
-// process of another uid, or not the pid the export is bound to).
+// Asks the broker named by `ticket` for its memory. `timeout_ms` bounds the
+// whole exchange, connecting included; a live broker answers at once,
+// whatever other peers do to it. Errors: ERR_HANDLE_REVOKED (ended, used up, being imported by
+// another process as `once`, or the exporter is gone), ERR_HANDLE_INVALID
+// (no such export, a wrong secret, or an answer not of this protocol),
+// EACCES (a process of another uid, or not the pid the export is bound to),
+// ETIMEDOUT (no answer in time), EMFILE / ENFILE (no descriptor free, here
+// or in the exporter: the export is not used up).
 Status Fetch(const ExportTicket& ticket, int timeout_ms, Received* out);
 
 }  // namespace eshm
