@@ -185,7 +185,7 @@ describe('the broker under hostile peers and exhausted descriptors', () => {
   it('Tests that an import with no descriptor free, or exactly one, is EMFILE and leaves a once handle importable', async () => {
     const map = AnonMap.create(4096);
     try {
-      const result = await finished(startLimited('import-fd-limits.ts', [map.exportHandle({ once: true })]));
+      const result = await finished(startLimited('import-fd-limits.js', [map.exportHandle({ once: true })]));
       assert.equal(result.code, 0, result.stderr);
       assert.deepEqual(report(result), { none: 'EMFILE', one: 'EMFILE', recovered: 'OK', again: 'ERR_HANDLE_REVOKED' });
     } finally {
@@ -194,7 +194,7 @@ describe('the broker under hostile peers and exhausted descriptors', () => {
   });
 
   it('Tests that an exporter with no descriptor free answers EMFILE, and serves imports again once it has some', async () => {
-    const exporter = startLimited('exporter-fd-limits.ts');
+    const exporter = startLimited('exporter-fd-limits.js');
     const ended = finished(exporter);
     const next = <T>(accept: (message: T) => boolean) =>
       new Promise<T>((resolve) => {

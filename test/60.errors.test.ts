@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SharedMemory, ShmError } from 'electron-shm';
 import { spawn } from 'node:child_process';
-import { FIXTURES, finished, report, runFixture, uniqueName } from './helpers';
+import { finished, nodeArgs, report, runFixture, uniqueName } from './helpers';
 
 describe('errors and where the module may load', () => {
   it('Tests that a failed system call is a ShmError with code, syscall and errno', () => {
@@ -21,8 +21,8 @@ describe('errors and where the module may load', () => {
   });
 
   it('Tests that running out of descriptors is EMFILE, and the same calls work once some are free', async () => {
-    const script = `ulimit -n 256 && exec "${process.execPath}" --import tsx "${FIXTURES}/fd-exhaustion.ts"`;
-    const result = await finished(spawn('bash', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const limited = spawn('bash', ['-c', 'ulimit -n 256 && exec "$@"', 'bash', process.execPath, ...nodeArgs('fd-exhaustion.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const result = await finished(limited);
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(report(result), {
       exhausted: { create: 'EMFILE', importing: 'EMFILE' },

@@ -229,7 +229,7 @@ class Broker {
           uint64_t count;
           ssize_t ignored = read(wake_fd_.get(), &count, sizeof count);
           (void)ignored;
-        } else if (auto it = conns.find(fd); it != conns.end() && !Advance(&it->second)) {
+        } else if (auto it = conns.find(fd); it != conns.end() && !Advance(&conns, &it->second)) {
           Close(&conns, it);
         }
       }
@@ -325,7 +325,7 @@ class Broker {
     held_.store(conns->size());
     // An importer sends its request right after connecting: it is often
     // here already.
-    if (!Advance(&it->second)) Close(conns, it);
+    if (!Advance(conns, &it->second)) Close(conns, it);
   }
 
   // Makes room for one more: the oldest connection still waiting for its
@@ -341,7 +341,7 @@ class Broker {
 
   // Reads what the peer sent and acts on it. Returns false when the
   // connection is done with, whatever the reason.
-  bool Advance(Connection* conn) {
+  bool Advance(Connections* conns, Connection* conn) {
     size_t want = conn->confirming ? kConfirmSize : kRequestSize;
     ssize_t n = recv(conn->fd.get(), conn->buf + conn->got, want - conn->got, MSG_DONTWAIT);
     if (n < 0) return errno == EAGAIN || errno == EINTR;
@@ -362,11 +362,12 @@ class Broker {
       case Parse::kComplete:
         break;
     }
-    return Decide(conn, request);
+    return Decide(conns, conn, request);
   }
 
   // Answers a whole request. Returns whether a confirmation is awaited.
-  bool Decide(Connection* conn, const BrokerRequest& request) {
+  bool Decide(Connections* conns, Connection* conn, const BrokerRequest& request) {
+    SettleHolder(conns, request.id);
     // Decide and send under the lock, so no revocation slips in between.
     std::lock_guard<std::mutex> lock(mu_);
     auto it = entries_.find(request.id);
@@ -395,6 +396,26 @@ class Broker {
     conn->confirming = true;
     conn->got = 0;
     return true;
+  }
+
+  // Takes in what the connection holding export `id` for its confirmation
+  // has sent: the confirmation, or its hang-up. An importer whose
+  // descriptors the kernel dropped (EMFILE) hangs up and may try again at
+  // once: its hang-up is queued before its new connection exists, but this
+  // thread may not have read it yet (it may still be accepting in the
+  // batch that granted the export). Without this, that retry would be
+  // refused as in flight (ERR_HANDLE_REVOKED) though the handle is live.
+  void SettleHolder(Connections* conns, uint64_t id) {
+    uint64_t holder = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = entries_.find(id);
+      if (it != entries_.end()) holder = it->second.held_by;
+    }
+    if (holder == 0) return;
+    auto it = std::find_if(conns->begin(), conns->end(), [&](const auto& c) { return c.second.serial == holder; });
+    // A confirming connection's Advance never decides, so this ends here.
+    if (it != conns->end() && !Advance(conns, &it->second)) Close(conns, it);
   }
 
   // The importer of a `once` export has its descriptors: the export ends.
