@@ -8,7 +8,7 @@ import { ShmError, outOfRange } from './errors.js';
 import { formatHandle, parseHandle, type HandleFields } from './handle.js';
 import { explainSpaceError } from './limits.js';
 import { MappedFile } from './mapped-file.js';
-import { native, type NativeFile, type NativeFrameCore } from './native.js';
+import { native, type FileDescription, type NativeFile, type NativeFrameCore } from './native.js';
 import { boolean, integerIn, options, string } from './validate.js';
 import type { MapView } from './views.js';
 
@@ -64,6 +64,15 @@ export interface ImportOptions {
    * its broker; only a stopped or hung one makes an import wait this long.
    */
   timeoutMs?: number;
+  /**
+   * Accept memory whose size other processes can change: the exporter's
+   * file fallback (no memfd, see `backing`), which takes no seals. Any
+   * process holding such memory can shrink it, and every process mapping
+   * it then dies of SIGBUS at its next touch of a lost page. Only between
+   * cooperating processes. Default false: such memory is refused with
+   * ERR_UNSEALED.
+   */
+  allowUnsealed?: boolean;
 }
 
 function defaultDir(): string {
@@ -240,10 +249,8 @@ export class AnonMap extends MappedFile {
  */
 export function importHandle(handle: string, importOptions?: ImportOptions): AnonMap {
   const fields = parseHandle(handle);
-  const timeoutMs = importTimeout(importOptions);
-  const file = fetchHandle(fields, timeoutMs as number);
+  const { file, description: got } = fetchHandle(fields, importOptions, false);
   try {
-    const got = file.describe();
     if (got.companions > 0) {
       throw new ShmError('ERR_HANDLE_INVALID', 'The handle is of a frame channel: import it with FrameChannel.import()');
     }
@@ -260,13 +267,54 @@ export function importHandle(handle: string, importOptions?: ImportOptions): Ano
   return new AnonMap(file, fields.size, fields.readOnly);
 }
 
-/** @internal options.timeoutMs of an import, checked. */
-export function importTimeout(importOptions: ImportOptions | undefined): number {
-  const { timeoutMs = DEFAULT_IMPORT_TIMEOUT_MS } = options('options', importOptions, ['timeoutMs']);
-  return integerIn('options.timeoutMs', timeoutMs, 1, 600_000);
+/**
+ * @internal Asks the handle's exporter for the memory (and its companions),
+ * and keeps it only if no process can make it smaller under this one's
+ * mappings (see requireSealedSize). `growable`: a resizable map's memory,
+ * which grows. The caller checks the rest against the handle.
+ */
+export function fetchHandle(
+  fields: HandleFields,
+  importOptions: ImportOptions | undefined,
+  growable: boolean,
+): { file: NativeFile; description: FileDescription } {
+  const given = options('options', importOptions, ['timeoutMs', 'allowUnsealed']);
+  const timeoutMs = integerIn('options.timeoutMs', given.timeoutMs ?? DEFAULT_IMPORT_TIMEOUT_MS, 1, 600_000);
+  const allowUnsealed = boolean('options.allowUnsealed', given.allowUnsealed, false);
+  const file = native().fetchExport(fields.pid, fields.broker, fields.id, fields.secret, timeoutMs);
+  try {
+    const description = file.describe();
+    if (!allowUnsealed) requireSealedSize(description, growable);
+    return { file, description };
+  } catch (error) {
+    file.close();
+    throw error;
+  }
 }
 
-/** @internal Asks the handle's exporter for the memory (and its companions). */
-export function fetchHandle(fields: HandleFields, timeoutMs: number): NativeFile {
-  return native().fetchExport(fields.pid, fields.broker, fields.id, fields.secret, timeoutMs);
+/**
+ * The exporter's word is not enough: a process that shrinks memory another
+ * maps kills it with SIGBUS at its next touch of a lost page, and a peer
+ * that holds the memory read-write can do so unless the kernel forbids it.
+ * An exporter of this module seals every memfd against shrinking at
+ * creation and, but for a resizable map's, against growing, and seals the
+ * seals before the memory first leaves it; seals are never removed, so
+ * what is seen here holds for good. Anything else (the file fallback, or
+ * memory some other program sent) is refused.
+ */
+function requireSealedSize(got: FileDescription, growable: boolean): void {
+  if (!got.shrinkSealed) {
+    throw new ShmError(
+      'ERR_UNSEALED',
+      got.memfd
+        ? 'The memory received is not sealed against shrinking (F_SEAL_SHRINK): any process holding it could make this one die of SIGBUS. It was not exported by electron-shm'
+        : "The memory received is a file (the exporter's fallback without memfd), which takes no seals: any process holding it could shrink it and make this one die of SIGBUS. Import it with { allowUnsealed: true } only from a process you trust",
+    );
+  }
+  if (!growable && !got.growSealed) {
+    throw new ShmError('ERR_UNSEALED', 'The memory received can grow (no F_SEAL_GROW): the handle of a resizable map is imported with ResizableMap.import()');
+  }
+  if (!got.sealsFinal) {
+    throw new ShmError('ERR_UNSEALED', 'The memory received can still take seals (no F_SEAL_SEAL): it was not exported by electron-shm');
+  }
 }

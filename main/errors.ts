@@ -33,6 +33,8 @@ export type ShmErrorCode =
   | 'ENOTCONN'
   | 'ERR_NOT_RESIZABLE'
   | 'ERR_SPAN_EXCEEDED'
+  | 'ERR_UNSEALED'
+  | 'ERR_MAP_CORRUPT'
   | (string & {});
 
 /**

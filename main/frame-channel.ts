@@ -5,7 +5,7 @@
  * subscribers in any process receive it as a zero-copy view
  * (docs/frame-channel.md).
  */
-import { AnonMap, fetchHandle, importTimeout, MAX_MAP_SIZE, MAX_VIEW_LENGTH, type ImportOptions } from './anon-map.js';
+import { AnonMap, fetchHandle, MAX_MAP_SIZE, MAX_VIEW_LENGTH, type ImportOptions } from './anon-map.js';
 import { ShmError, invalidType, invalidValue, outOfRange } from './errors.js';
 import { FramePublisher } from './frame-publisher.js';
 import { FrameSubscriber } from './frame-subscriber.js';
@@ -168,10 +168,9 @@ export class FrameChannel {
   /** Opens, in this process, the channel behind a handle from exportHandle(). */
   static import(handle: string, importOptions?: ImportOptions): FrameChannel {
     const fields = parseHandle(handle);
-    const file = fetchHandle(fields, importTimeout(importOptions));
+    const { file, description: got } = fetchHandle(fields, importOptions, false);
     let core: NativeFrameCore | undefined;
     try {
-      const got = file.describe();
       if (got.companions === 0) {
         throw new ShmError('ERR_HANDLE_INVALID', 'The handle is of an anonymous map, not a frame channel: import it with importHandle()');
       }

@@ -16,6 +16,10 @@ export interface FileDescription {
   writeSealed: boolean;
   /** Its seals are final (F_SEAL_SEAL): it has been shared. */
   sealsFinal: boolean;
+  /** Nobody can make it smaller (F_SEAL_SHRINK). */
+  shrinkSealed: boolean;
+  /** Nobody can make it larger (F_SEAL_GROW). */
+  growSealed: boolean;
   /** Descriptors that arrived with it from an exporter (a frame channel's eventfds). */
   companions: number;
 }

@@ -10,7 +10,7 @@
  * never addresses: view() makes a typed array at an offset, offsetOf()
  * gives a view's offset back.
  */
-import { AnonMap, fetchHandle, importTimeout, MAX_VIEW_LENGTH, type ExportOptions, type ImportOptions } from './anon-map.js';
+import { AnonMap, fetchHandle, MAX_VIEW_LENGTH, type ExportOptions, type ImportOptions } from './anon-map.js';
 import { invalidType, invalidValue, outOfRange, ShmError } from './errors.js';
 import { parseHandle } from './handle.js';
 import { native, type NativeFile, type NativeMapping, type ResizableHeader } from './native.js';
@@ -101,10 +101,9 @@ export class ResizableMap {
    */
   static import(handle: string, importOptions?: ImportOptions): ResizableMap {
     const fields = parseHandle(handle);
-    const file = fetchHandle(fields, importTimeout(importOptions));
+    const { file, description } = fetchHandle(fields, importOptions, true);
     let anon: AnonMap | undefined;
     try {
-      const description = file.describe();
       if (description.companions > 0) {
         throw new ShmError('ERR_NOT_RESIZABLE', 'The handle is of a frame channel: import it with FrameChannel.import()');
       }

@@ -56,6 +56,8 @@ Napi::Value SharedFile::Describe(const Napi::CallbackInfo& info) {
   out.Set("memfd", Napi::Boolean::New(env, file.memfd));
   out.Set("writeSealed", Napi::Boolean::New(env, file.write_sealed));
   out.Set("sealsFinal", Napi::Boolean::New(env, file.seals_final));
+  out.Set("shrinkSealed", Napi::Boolean::New(env, file.shrink_sealed));
+  out.Set("growSealed", Napi::Boolean::New(env, file.grow_sealed));
   out.Set("companions", Napi::Number::New(env, static_cast<double>(companions_.size())));
   return out;
 }

@@ -54,6 +54,8 @@ struct FileInfo {
   bool read_only = false;     // the descriptor was opened O_RDONLY
   bool memfd = false;         // memfd memory, which takes seals
   bool write_sealed = false;  // F_SEAL_FUTURE_WRITE or F_SEAL_WRITE is set
+  bool shrink_sealed = false; // F_SEAL_SHRINK is set: nobody can make it smaller
+  bool grow_sealed = false;   // F_SEAL_GROW is set: nobody can make it larger
   bool seals_final = false;   // F_SEAL_SEAL is set: no seal can be added or removed
 };
 

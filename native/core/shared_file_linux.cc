@@ -177,6 +177,8 @@ Status DescribeFile(int fd, FileInfo* out) {
   out->memfd = IsMemfd(fd);
   out->write_sealed = seals >= 0 && (seals & (F_SEAL_FUTURE_WRITE | F_SEAL_WRITE));
   out->seals_final = seals >= 0 && (seals & F_SEAL_SEAL);
+  out->shrink_sealed = seals >= 0 && (seals & F_SEAL_SHRINK);
+  out->grow_sealed = seals >= 0 && (seals & F_SEAL_GROW);
   return Status::Ok();
 }
 
