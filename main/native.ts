@@ -37,8 +37,9 @@ export interface NativeFile {
   allocate(): void;
   /** A resizable map's header (native/core/resizable.h): written, or read. */
   initResizable(size: number, span: number): ResizableHeader;
-  readResizable(): ResizableHeader;
-  growResizable(wanted: number): number;
+  /** `expectedSpan`: the span read when this process opened the map, 0 while it opens it. ERR_MAP_CORRUPT for a header the file or that span contradicts. */
+  readResizable(expectedSpan: number): ResizableHeader;
+  growResizable(wanted: number, span: number): number;
   close(): void;
 }
 

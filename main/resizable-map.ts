@@ -78,11 +78,11 @@ export class ResizableMap {
    */
   static create(size: number, mapOptions?: ResizableMapOptions): ResizableMap {
     const page = native().pageSize();
-    const maxSpan = Math.floor((MAX_VIEW_LENGTH - page) / page) * page;
-    integerIn('size', size, 1, maxSpan);
+    const max = maxSpan();
+    integerIn('size', size, 1, max);
     const given = options('options', mapOptions, ['span', 'dir']);
     const dataSize = roundUpToPage(size);
-    const span = roundUpToPage(given.span === undefined ? Math.max(DEFAULT_SPAN, dataSize) : integerIn('options.span', given.span, 1, maxSpan));
+    const span = roundUpToPage(given.span === undefined ? Math.max(DEFAULT_SPAN, dataSize) : integerIn('options.span', given.span, 1, max));
     if (span < dataSize) throw outOfRange('options.span', `at least size (${dataSize} bytes, in whole pages)`, given.span);
     const anon = AnonMap.createGrowable(page + dataSize, given.dir === undefined ? undefined : { dir: string('options.dir', given.dir) });
     try {
@@ -108,7 +108,13 @@ export class ResizableMap {
         throw new ShmError('ERR_NOT_RESIZABLE', 'The handle is of a frame channel: import it with FrameChannel.import()');
       }
       if (fields.readOnly) throw new ShmError('ENOTSUP', 'A resizable map is shared read-write only');
-      const header = file.readResizable();
+      const header = file.readResizable(0);
+      // The header is shared: any process of the map may have written it.
+      // The native side checked it against the file; what it may reserve
+      // in this process is ours to bound.
+      if (header.span % native().pageSize() !== 0 || header.span > maxSpan()) {
+        throw new ShmError('ERR_MAP_CORRUPT', `The map's header says a span of ${header.span} bytes, which this module never writes (at most ${maxSpan()}, in whole pages)`);
+      }
       anon = new AnonMap(file, description.size, false);
       return new ResizableMap(anon, file, header);
     } catch (error) {
@@ -144,14 +150,14 @@ export class ResizableMap {
     } else {
       wanted = roundUpToPage(integerIn('size', size, 1, Number.MAX_SAFE_INTEGER));
     }
-    this.#extendTo(this.#file.growResizable(wanted));
+    this.#extendTo(this.#file.growResizable(wanted, this.span));
     return this.#size;
   }
 
   /** Maps what other processes have grown the map to since; returns the size. */
   sync(): number {
     this.#live();
-    this.#extendTo(this.#file.readResizable().size);
+    this.#extendTo(this.#file.readResizable(this.span).size);
     return this.#size;
   }
 
@@ -214,6 +220,12 @@ export class ResizableMap {
   #live(): void {
     if (this.#mapping === undefined) throw new ShmError('ERR_CLOSED', 'The resizable map is closed');
   }
+}
+
+/** The largest span: a view buffer of it and a page stays within MAX_VIEW_LENGTH. */
+function maxSpan(): number {
+  const page = native().pageSize();
+  return Math.floor((MAX_VIEW_LENGTH - page) / page) * page;
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AnonMap, FrameChannel, ResizableMap, ShmError } from 'electron-shm';
-import { finished, report, sharedMappings, startFixture, throwsCode } from './helpers';
+import { finished, report, runFixture, sharedMappings, startFixture, throwsCode } from './helpers';
 
 const PAGE = 4096;
 
@@ -145,5 +145,18 @@ describe('resizable maps', () => {
     } finally {
       map.close();
     }
+  });
+  it("Tests that a header another process wrote is never trusted: a size past the file's end, another span, a size of 0 or past the span, or no magic number is ERR_MAP_CORRUPT from sync(), grow() and import, and the map stays usable (no SIGBUS)", async () => {
+    const result = await runFixture('resizable-corrupt.js');
+    assert.equal(result.signal, null, result.stderr);
+    assert.equal(result.code, 0, `code ${result.code} (135 is a SIGBUS): ${result.stderr}`);
+    const got = report<Record<string, { sync?: unknown; grow: unknown; import: unknown; size?: number }>>(result);
+    const corrupt = { sync: 'ERR_MAP_CORRUPT', grow: 'ERR_MAP_CORRUPT', import: 'ERR_MAP_CORRUPT', size: 16 * PAGE };
+    for (const name of ['sizeIsSpan', 'sizePastFile', 'sizeZero', 'sizePastSpan', 'spanHuge']) assert.deepEqual(got[name], corrupt, name);
+    // A new importer cannot tell another span from the first: it takes the header's, if it could be one.
+    assert.deepEqual(got['spanChanged'], { ...corrupt, import: 'OK' });
+    // A new importer of memory with no header is told it is not a resizable map.
+    assert.deepEqual(got['magicGone'], { ...corrupt, import: 'ERR_NOT_RESIZABLE' });
+    assert.deepEqual(got['after'], { grow: 32 * PAGE, import: 'OK' });
   });
 });

@@ -44,6 +44,13 @@ describe('a full /dev/shm (a 1 MiB tmpfs)', () => {
     assert.equal(got.free, 1 << 20);
   });
 
+  it('Tests that a resizable map grown into a file a peer lengthened (with ftruncate, reserving nothing) still reserves its pages: ENOSPC, not a SIGBUS, and the map stays usable', async () => {
+    const got = await onSmallDevShm<{ grow: Refusal; after: { size: number; lastByte: number }; free: number }>('peerGrown');
+    assert.equal(got.grow.code, 'ENOSPC', JSON.stringify(got.grow));
+    assert.deepEqual(got.after, { size: 64 * 1024, lastByte: 5 });
+    assert.equal(got.free, 1 << 20);
+  });
+
   it('Tests that opening a segment another program made with ftruncate alone reserves its pages: ENOSPC when they do not fit (writable or read-only, filling nothing), readable and writable to the end when they do', async () => {
     const got = await onSmallDevShm<{ writable: Refusal; readOnly: Refusal; freeAfterRefusals: number; sum: number }>('unreserved');
     assertNamesDevShm(got.writable);

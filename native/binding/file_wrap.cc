@@ -121,19 +121,19 @@ Napi::Value SharedFile::InitResizable(const Napi::CallbackInfo& info) {
   return HeaderObject(info.Env(), size, span);
 }
 
-// readResizable() -> { size, span, dataOffset }
+// readResizable(expectedSpan) -> { size, span, dataOffset }
 Napi::Value SharedFile::ReadResizable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint64_t size = 0, span = 0;
-  Status s = eshm::ReadResizable(Fd(env), &size, &span);
+  Status s = eshm::ReadResizable(Fd(env), ToU64(info[0]), &size, &span);
   if (!s.ok()) ThrowStatus(env, s);
   return HeaderObject(env, size, span);
 }
 
-// growResizable(wanted) -> the size after
+// growResizable(wanted, span) -> the size after
 Napi::Value SharedFile::GrowResizable(const Napi::CallbackInfo& info) {
   uint64_t now = 0;
-  Status s = eshm::GrowResizable(Fd(info.Env()), ToU64(info[0]), &now);
+  Status s = eshm::GrowResizable(Fd(info.Env()), ToU64(info[0]), ToU64(info[1]), &now);
   if (!s.ok()) ThrowStatus(info.Env(), s);
   return Napi::Number::New(info.Env(), static_cast<double>(now));
 }

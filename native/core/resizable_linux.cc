@@ -54,11 +54,34 @@ class FileLock {
   Status status_;
 };
 
-Status ReadHeader(int fd, Header* header) {
+Status Corrupt(const std::string& detail) {
+  return Status::Own("ERR_MAP_CORRUPT", "another process wrote a header this module never writes: " + detail);
+}
+
+// Reads the header and checks it against the file and, unless it is 0,
+// against the span this process read when it opened the map. Nothing the
+// header says is trusted: another process of the map may have written it.
+Status ReadHeader(int fd, uint64_t expected_span, Header* header) {
   ssize_t got = pread(fd, header, sizeof *header, 0);
   if (got < 0) return Status::Sys("pread");
   if (got != static_cast<ssize_t>(sizeof *header) || header->magic != kMagic) {
+    if (expected_span != 0) return Corrupt("its magic number is gone");
     return Status::Own("ERR_NOT_RESIZABLE", "the memory is not a resizable map (no header)");
+  }
+  if (expected_span != 0 && header->span != expected_span) {
+    return Corrupt("a span of " + std::to_string(header->span) + " bytes, not " + std::to_string(expected_span));
+  }
+  if (header->size == 0 || header->size > header->span) {
+    return Corrupt("a size of " + std::to_string(header->size) + " bytes in a span of " + std::to_string(header->span));
+  }
+  // Files only grow (a memfd is sealed against shrinking, and importers
+  // refuse memory that is not), and growers grow the file before the
+  // header: an honest header never says more than the file holds.
+  struct stat st;
+  if (fstat(fd, &st) != 0) return Status::Sys("fstat");
+  const uint64_t file_size = static_cast<uint64_t>(st.st_size);
+  if (file_size < ResizableDataOffset() || header->size > file_size - ResizableDataOffset()) {
+    return Corrupt("a size of " + std::to_string(header->size) + " bytes in a file of " + std::to_string(file_size));
   }
   return Status::Ok();
 }
@@ -80,12 +103,15 @@ Status Grow(int fd, uint64_t size) {
   struct stat st;
   if (fstat(fd, &st) != 0) return Status::Sys("fstat");
   const off_t wanted = static_cast<off_t>(ResizableDataOffset() + size);
-  if (st.st_size >= wanted) return Status::Ok();
-  if (ftruncate(fd, wanted) != 0) return Status::Sys("ftruncate");
+  const bool extending = st.st_size < wanted;
+  if (extending && ftruncate(fd, wanted) != 0) return Status::Sys("ftruncate");
   FileInfo info;
   Status s = DescribeFile(fd, &info);
-  if (s.ok() && !info.memfd) s = Reserve(fd);
-  if (!s.ok() && !info.memfd) {
+  if (!s.ok() || info.memfd) return s;
+  // Even when a peer made the file long enough already (with ftruncate,
+  // which reserves nothing), its pages up to the new size need reserving.
+  s = ReserveFirst(fd, static_cast<uint64_t>(wanted));
+  if (!s.ok() && extending) {
     // No process maps past the header's size, which is not written yet. The
     // error to report is the reservation's, whatever this one does.
     const int undone = ftruncate(fd, st.st_size);
@@ -106,22 +132,22 @@ Status InitResizable(int fd, uint64_t size, uint64_t span) {
   return WriteHeader(fd, Header{kMagic, size, span});
 }
 
-Status ReadResizable(int fd, uint64_t* size, uint64_t* span) {
+Status ReadResizable(int fd, uint64_t expected_span, uint64_t* size, uint64_t* span) {
   FileLock lock(fd, LOCK_SH);
   if (!lock.status().ok()) return lock.status();
   Header header;
-  Status s = ReadHeader(fd, &header);
+  Status s = ReadHeader(fd, expected_span, &header);
   if (!s.ok()) return s;
   *size = header.size;
   *span = header.span;
   return Status::Ok();
 }
 
-Status GrowResizable(int fd, uint64_t wanted, uint64_t* now) {
+Status GrowResizable(int fd, uint64_t wanted, uint64_t span, uint64_t* now) {
   FileLock lock(fd, LOCK_EX);
   if (!lock.status().ok()) return lock.status();
   Header header;
-  Status s = ReadHeader(fd, &header);
+  Status s = ReadHeader(fd, span, &header);
   if (!s.ok()) return s;
   if (wanted > header.span) {
     return Status::Own("ERR_SPAN_EXCEEDED", std::to_string(wanted) + " bytes pass the span of " +

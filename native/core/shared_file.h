@@ -46,6 +46,12 @@ Status SealForSharing(int fd, bool read_only);
 // refusal does not fill it). Does nothing when every page is there already.
 Status Reserve(int fd);
 
+// Gives the first `length` bytes of the memory their pages now, through a
+// writable descriptor (fallocate), whatever the file's size and blocks
+// say: a peer may have lengthened the file without reserving anything.
+// A file system without fallocate passes (its pages come at first touch).
+Status ReserveFirst(int fd, uint64_t length);
+
 // Opens a second, read-only descriptor of the same memory.
 Status ReopenReadOnly(int fd, UniqueFd* out);
 

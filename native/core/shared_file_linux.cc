@@ -147,9 +147,13 @@ Status Reserve(int fd) {
   int flags = fcntl(fd, F_GETFL);
   if (flags < 0) return Status::Sys("fcntl(F_GETFL)");
   if ((flags & O_ACCMODE) == O_RDONLY) return PopulateReadOnly(fd, st.st_size, needed - present);
+  return ReserveFirst(fd, static_cast<uint64_t>(st.st_size));
+}
+
+Status ReserveFirst(int fd, uint64_t length) {
   int err;
   do {
-    err = posix_fallocate(fd, 0, st.st_size);
+    err = posix_fallocate(fd, 0, static_cast<off_t>(length));
   } while (err == EINTR);
   // A file system without fallocate still works; its pages come at first touch.
   if (err != 0 && err != EOPNOTSUPP) return Status::Sys("fallocate", err);
