@@ -25,6 +25,8 @@ function assertNamesDevShm(refusal: Refusal): void {
   assert.equal(refusal.code, 'ENOSPC', JSON.stringify(refusal));
   assert.equal(refusal.limit, '/dev/shm');
   assert.match(refusal.message ?? '', /1048576 bytes free of 1048576/);
+  // The whole path: a reader that cuts the message at 100 characters sees "of /".
+  assert.match(refusal.message ?? '', /do not fit in the file system of \/dev\/shm \(/);
 }
 
 describe('a full /dev/shm (a 1 MiB tmpfs)', () => {
