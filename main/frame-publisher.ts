@@ -118,7 +118,7 @@ export class FramePublisher {
     }
     const promise = this.#waiting.add(waitOptions, `No slot became free within ${waitOptions.timeoutMs} ms`);
     // The waits keep the process alive, not this timer.
-    this.#recheckTimer ??= setInterval(() => this.service(), RECHECK_MS).unref();
+    this.#recheckTimer ??= setInterval(() => this.service(), RECHECK_MS.loan).unref();
     this.service();
     return promise;
   }

@@ -151,7 +151,7 @@ export class FrameSubscriber {
     }
     const promise = this.#waiting.add(wait, `No frame within ${wait.timeoutMs} ms`);
     // The waits keep the process alive, not this timer.
-    this.#recheckTimer ??= setInterval(() => this.service(), RECHECK_MS).unref();
+    this.#recheckTimer ??= setInterval(() => this.service(), RECHECK_MS.next).unref();
     this.service();
     return promise;
   }

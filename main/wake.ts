@@ -7,12 +7,14 @@
 import { native } from './native.js';
 
 /**
- * A frame channel's wait also looks again at this interval, whatever wakes
- * it: a wake that never came (a peer died holding slots, or broke the
- * protocol by clearing a request in the shared header) costs at most this
- * long, and a corrupted header is noticed within it.
+ * A frame channel's waits also look again at these intervals, whatever
+ * wakes them: a wake that never came (a peer broke the protocol by clearing
+ * a request in the shared header) costs at most this long, and a corrupted
+ * header is noticed within it. A waiting loan looks more often: it also
+ * reclaims the slots of subscribers that died. A waiting next() looks
+ * seldom enough to stay well under 1% of a core.
  */
-export const RECHECK_MS = 100;
+export const RECHECK_MS = { loan: 100, next: 250 } as const;
 
 /** What a frame channel is told: its eventfd was written, or its publisher exited. */
 export type WakeKind = 'wake' | 'publisher';

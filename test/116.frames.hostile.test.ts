@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import { describe, it } from 'node:test';
 import { FrameChannel, type FramePolicy } from 'electron-shm';
 import { nodeArgs } from './helpers';
@@ -143,4 +144,69 @@ describe('a frame channel whose header another process writes into', () => {
       for (const codes of outcomes) assert.ok((codes.ERR_CHANNEL_CORRUPT ?? 0) >= 1, `${policy}: ${JSON.stringify(outcomes)}`);
     }
   });
+});
+
+describe('a frame channel whose wake requests another process clears', () => {
+  it('Tests that a wake request cleared by another process delays a waiting next() by at most about 250 ms, never forever', async () => {
+    const channel = FrameChannel.create({ width: 16, height: 16, slots: 3, processes: 2 });
+    const peer = fs.openSync(`/proc/self/fd/${memfdOf(channel)}`, 'r+');
+    try {
+      const publisher = channel.publisher();
+      const subscriber = channel.subscriber();
+      for (let i = 0; i < 5; i++) {
+        const waiting = subscriber.next();
+        // The peer clears every endpoint's wake request: the send wakes nobody.
+        for (let e = 0; e < 2; e++) fs.writeSync(peer, Buffer.alloc(4), 0, 4, ENDPOINTS_AT + 64 * e + 8);
+        const started = performance.now();
+        publisher.loan().send();
+        const frame = await within(waiting, 2_000, 'next() after a withheld wake');
+        assert.ok(performance.now() - started < 1_000);
+        frame.release();
+      }
+    } finally {
+      fs.closeSync(peer);
+      channel.close();
+    }
+  });
+});
+
+/** The descriptor of the channel's memory: the only memfd this process holds then. */
+function memfdOf(channel: FrameChannel): number {
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      if (fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith('/memfd:electron-shm')) return Number(fd);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  throw new Error(`no memfd for the channel of ${channel.width}x${channel.height}`);
+}
+
+describe('a frame channel joined by a process out of descriptors', () => {
+  for (const [mode, expected] of [['exhausted', 'EMFILE'], ['exhausted-warm', 'ERR_CHANNEL_FULL']] as const) {
+    it(`Tests that a process that cannot look at its peers (no descriptor free${mode.endsWith('warm') ? '' : ', not even for itself'}) gets ${expected} from a full channel, and takes nothing from the live processes`, async () => {
+      const channel = FrameChannel.create({ width: 16, height: 16, processes: 2 });
+      const holder = spawn(process.execPath, nodeArgs('frame-full-joiner.js'), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      let joiner: ChildProcess | undefined;
+      try {
+        const own = channel.subscriber();
+        const handle = channel.exportHandle();
+        const ready = message<{ ready: boolean }>(holder, () => true);
+        holder.send({ handle, mode: 'hold' });
+        await within(ready, 20_000, 'the holder joining');
+        // The channel is full (2 processes). The joiner runs with few descriptors and uses up the rest.
+        joiner = spawn('sh', ['-c', `ulimit -n 64 && exec "$0" "$@"`, process.execPath, ...nodeArgs('frame-full-joiner.js')], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+        const joined = message<{ result: string }>(joiner, () => true);
+        joiner.send({ handle, mode });
+        assert.equal((await within(joined, 20_000, 'the joiner')).result, expected);
+        assert.equal(own.tryReceive(), null, 'this process still holds its endpoint');
+        const checked = message<{ result: string }>(holder, () => true);
+        holder.send({ check: true });
+        assert.equal((await within(checked, 5_000, 'the holder checking')).result, 'ok');
+      } finally {
+        for (const child of [holder, joiner]) if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        channel.close();
+      }
+    });
+  }
 });

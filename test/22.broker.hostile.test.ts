@@ -185,9 +185,15 @@ describe('the broker under hostile peers and exhausted descriptors', () => {
   it('Tests that an import with no descriptor free, or exactly one, is EMFILE and leaves a once handle importable', async () => {
     const map = AnonMap.create(4096);
     try {
-      const result = await finished(startLimited('import-fd-limits.js', [map.exportHandle({ once: true })]));
-      assert.equal(result.code, 0, result.stderr);
-      assert.deepEqual(report(result), { none: 'EMFILE', one: 'EMFILE', recovered: 'OK', again: 'ERR_HANDLE_REVOKED' });
+      // Again, with a new handle, only if the runtime's own threads freed a
+      // descriptor while the limit was meant to hold (rare; seen on Node 26).
+      let outcome: Record<string, unknown> = {};
+      for (let attempt = 0; attempt < 3 && outcome.intact !== true; attempt++) {
+        const result = await finished(startLimited('import-fd-limits.js', [map.exportHandle({ once: true })]));
+        assert.equal(result.code, 0, result.stderr);
+        outcome = report(result);
+      }
+      assert.deepEqual(outcome, { none: 'EMFILE', one: 'EMFILE', recovered: 'OK', again: 'ERR_HANDLE_REVOKED', intact: true });
     } finally {
       map.close();
     }

@@ -1,7 +1,6 @@
 #include "binding/frame_js.h"
 
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 
 #include "binding/addon_data.h"
@@ -9,6 +8,7 @@
 #include "binding/errors_js.h"
 #include "binding/file_wrap.h"
 #include "binding/watcher_js.h"
+#include "core/wake_socket.h"
 
 namespace eshm {
 namespace {
@@ -63,16 +63,14 @@ FrameCore::FrameCore(const Napi::CallbackInfo& info) : ObjectWrap<FrameCore>(inf
 FrameCore::~FrameCore() { Release(); }
 
 // createFrameCore(file, geometry, mapSize) -> FrameCore: writes a new header into the
-// (zeroed) memory and makes one eventfd per endpoint.
+// (zeroed) memory and makes one wake socket pair per endpoint.
 Napi::Value FrameCore::Create(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   SharedFile* file = Napi::ObjectWrap<SharedFile>::Unwrap(info[0].As<Napi::Object>());
   frames::Geometry geometry = GeometryFrom(info[1].As<Napi::Object>());
-  std::vector<UniqueFd> wake;
-  for (uint32_t e = 0; e < geometry.endpoints; ++e) {
-    wake.emplace_back(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-    if (!wake.back().valid()) ThrowStatus(env, Status::Sys("eventfd"));
-  }
+  // Receive and send end of each endpoint's wake socket pair, in turn.
+  std::vector<UniqueFd> wake(2 * static_cast<size_t>(geometry.endpoints));
+  for (size_t e = 0; e < geometry.endpoints; ++e) Check(env, CreateWakePair(&wake[2 * e], &wake[2 * e + 1]));
   uint64_t map_size = ToU64(info[2]);
   Napi::Object object = Data(env).frame_core_class.New({});
   FrameCore* core = Unwrap(object);
@@ -84,7 +82,7 @@ Napi::Value FrameCore::Create(const Napi::CallbackInfo& info) {
 }
 
 // openFrameCore(file, mapSize) -> FrameCore: checks an imported channel's
-// header and takes the eventfds that came with it from `file`.
+// header and takes the wake sockets that came with it from `file`.
 Napi::Value FrameCore::Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   SharedFile* file = Napi::ObjectWrap<SharedFile>::Unwrap(info[0].As<Napi::Object>());
@@ -103,13 +101,17 @@ Napi::Value FrameCore::Open(const Napi::CallbackInfo& info) {
 // that copy and never trusts the shared one again.
 void FrameCore::Open(Napi::Env env, uint64_t map_size) {
   frames::Geometry geometry;
-  Status s = frames::ReadGeometry(static_cast<frames::Header*>(header_), map_size, wake_.size(), &geometry);
+  Status s = wake_.size() % 2 == 0
+                 ? frames::ReadGeometry(static_cast<frames::Header*>(header_), map_size, wake_.size() / 2, &geometry)
+                 : Status::Own("ERR_HANDLE_INVALID", "the frame channel came without its wake descriptors");
+  for (size_t i = 0; s.ok() && i < wake_.size(); ++i) s = CheckWakeSocket(wake_[i].get());
   if (!s.ok()) {
     Release();
     ThrowStatus(env, s);
   }
+  // Wakers send on the second end of each pair.
   std::vector<int> fds;
-  for (const UniqueFd& w : wake_) fds.push_back(w.get());
+  for (size_t e = 0; e < geometry.endpoints; ++e) fds.push_back(wake_[2 * e + 1].get());
   channel_ = std::make_unique<frames::Channel>(static_cast<frames::Header*>(header_), geometry, std::move(fds));
 }
 
@@ -126,7 +128,7 @@ void FrameCore::Release() {
     channel_->ReleasePublisher();
     // Subscribers exist only with an endpoint, whose release frees them too.
     if (endpoint_ >= 0) {
-      UnwatchFd(Napi::Env(env_), wake_[endpoint_].get());
+      UnwatchFd(Napi::Env(env_), wake_[2 * endpoint_].get());
       channel_->ReleaseEndpoint();
     }
   }
@@ -167,7 +169,7 @@ Napi::Value FrameCore::Geometry(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// join(token): takes an endpoint for this process and watches its eventfd,
+// join(token): takes an endpoint for this process and watches its wake socket,
 // reporting `token` to the wake handler. Once per FrameCore.
 Napi::Value FrameCore::Join(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -175,7 +177,7 @@ Napi::Value FrameCore::Join(const Napi::CallbackInfo& info) {
   uint32_t endpoint = 0;
   Check(env, Channel(env).ClaimEndpoint(&endpoint));
   try {
-    WatchFd(env, wake_[endpoint].get(), static_cast<uint32_t>(ToU64(info[0])), true);
+    WatchFd(env, wake_[2 * endpoint].get(), static_cast<uint32_t>(ToU64(info[0])), true);
   } catch (...) {
     channel_->ReleaseEndpoint();
     throw;
@@ -216,10 +218,11 @@ Napi::Value FrameCore::PublisherState(const Napi::CallbackInfo& info) {
   watched_publisher_ = 0;
   UniqueFd pidfd;
   Status s = OpenPidfd(p.identity, &pidfd);
-  if (!s.ok()) {
-    if (s.err == ESRCH) return state("crashed");
-    ThrowStatus(env, s);
-  }
+  // The identity was read from shared memory, which any peer may write: a
+  // pid it cannot watch (gone, a thread's, none) is no error of this
+  // process. Unwatched, a live publisher's exit is still seen by the
+  // waits' periodic look (RECHECK_MS).
+  if (!s.ok()) return state(IsAlive(p.identity) ? "alive" : "crashed");
   WatchFd(env, pidfd.get(), static_cast<uint32_t>(ToU64(info[0])), false);
   publisher_pidfd_ = std::move(pidfd);
   watched_publisher_ = p.identity;

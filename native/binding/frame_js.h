@@ -1,6 +1,6 @@
 // FrameCore: one process's handle on a frame channel's control protocol
 // (core/frame_channel.h). It maps the channel's header for itself, outside
-// any JavaScript buffer, and owns the endpoints' eventfds; its Channel
+// any JavaScript buffer, and owns the endpoints' wake sockets; its Channel
 // remembers what this process holds (endpoint, publisher role, subscribers),
 // so that close() or collection gives all of it back. Pixels are mapped by TypeScript as
 // ordinary zero-copy views.
@@ -22,7 +22,7 @@ class FrameCore : public Napi::ObjectWrap<FrameCore> {
   explicit FrameCore(const Napi::CallbackInfo& info);
   ~FrameCore() override;
 
-  // The eventfds, to export with the memory; throws ERR_CLOSED.
+  // The wake sockets, to export with the memory; throws ERR_CLOSED.
   std::vector<int> WakeFds(Napi::Env env) const;
 
   // createFrameCore(file, geometry, mapSize) and openFrameCore(file, mapSize).
@@ -47,7 +47,8 @@ class FrameCore : public Napi::ObjectWrap<FrameCore> {
   Napi::Value ReclaimDead(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
-  // Maps the header of `fd` and takes `wake` as the endpoints' eventfds.
+  // Maps the header of `fd` and takes `wake` as the endpoints' wake sockets
+  // (receive and send end of each, in turn).
   void Attach(Napi::Env env, int fd, std::vector<UniqueFd> wake);
   void Open(Napi::Env env, uint64_t map_size);
   frames::Channel& Channel(Napi::Env env) const;
@@ -57,7 +58,7 @@ class FrameCore : public Napi::ObjectWrap<FrameCore> {
   void* header_ = nullptr;
   std::vector<UniqueFd> wake_;
   std::unique_ptr<frames::Channel> channel_;
-  int endpoint_ = -1;  // whose eventfd is watched
+  int endpoint_ = -1;  // whose wake socket is watched
   UniqueFd publisher_pidfd_;
   ProcessIdentity watched_publisher_ = 0;
 };

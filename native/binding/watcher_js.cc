@@ -11,6 +11,7 @@
 #include "binding/addon_data.h"
 #include "binding/errors_js.h"
 #include "core/unique_fd.h"
+#include "core/wake_socket.h"
 
 namespace eshm {
 
@@ -69,11 +70,7 @@ void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
     int fd = events[i].data.fd;
     auto it = w->entries.find(fd);
     if (it == w->entries.end()) continue;
-    if (it->second.drain) {
-      uint64_t value;
-      ssize_t ignored = read(fd, &value, sizeof value);
-      (void)ignored;  // EAGAIN: another wake emptied it first
-    }
+    if (it->second.drain) DrainWakes(fd);
     tokens.push_back(it->second.token);
   }
   if (!tokens.empty()) Deliver(w->env, static_cast<napi_ref>(w->handler), tokens);

@@ -1,7 +1,7 @@
 // The process's one wake watcher (per Node environment): an epoll set of
-// frame channels' eventfds and publishers' pidfds, watched by a single
-// uv_poll handle on the environment's own event loop. A publisher's write to
-// an eventfd thus wakes the subscriber's event loop directly, in one hop,
+// frame channels' wake sockets and publishers' pidfds, watched by a single
+// uv_poll handle on the environment's own event loop. A publisher's send to
+// a wake socket thus wakes the subscriber's event loop directly, in one hop,
 // with no thread in between (docs/frame-channel.md, "Waking").
 //
 // libuv is reached through napi_get_uv_event_loop, the Node-API door to it;
@@ -15,7 +15,7 @@
 namespace eshm {
 
 // Adds `fd` to the watch set: when it becomes readable, `token` is passed to
-// the wake handler. An eventfd (`drain`) is read empty each time; any other
+// the wake handler. A wake socket (`drain`) is emptied each time; any other
 // descriptor (a pidfd) is reported once and must be watched again.
 void WatchFd(Napi::Env env, int fd, uint32_t token, bool drain);
 void UnwatchFd(Napi::Env env, int fd);

@@ -33,9 +33,10 @@ struct ExportTicket {
   Secret secret{};
 };
 
-// Most descriptors one export can carry: the memory and up to 64 companions
-// (a frame channel's eventfds).
-constexpr size_t kMaxExportFds = 65;
+// Most descriptors one export can carry: the memory and up to 128
+// companions (a frame channel's wake socket pairs, two for each of up to 64
+// endpoints). SCM_RIGHTS takes up to 253.
+constexpr size_t kMaxExportFds = 129;
 
 // Offers the memory behind `fds[0]`, with the descriptors that go with it,
 // for import; the broker keeps duplicates of them until the export is

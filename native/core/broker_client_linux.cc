@@ -231,6 +231,16 @@ Status Undelivered(int sock, size_t expected) {
                      "the descriptors of the memory did not arrive (the kernel dropped them); " + still_live);
 }
 
+// Waits, until the deadline, for the broker to close the connection: it
+// has then settled the import (used a `once` export up, or let it go).
+void AwaitClose(int sock, const Deadline& deadline) {
+  uint8_t byte;
+  while (WaitReady(sock, POLLIN, deadline)) {
+    ssize_t n = recv(sock, &byte, sizeof byte, MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return;
+  }
+}
+
 // Only now may a `once` export be used up: its memory is here. Then waits
 // for the broker to close, which it does once it has taken the
 // confirmation in, so that a `once` handle is used up by the time the
@@ -240,11 +250,7 @@ void Confirm(int sock, const Deadline& deadline) {
   uint8_t confirm[kConfirmSize];
   EncodeConfirm(confirm);
   if (send(sock, confirm, sizeof confirm, MSG_NOSIGNAL | MSG_DONTWAIT) != static_cast<ssize_t>(sizeof confirm)) return;
-  uint8_t byte;
-  while (WaitReady(sock, POLLIN, deadline)) {
-    ssize_t n = recv(sock, &byte, sizeof byte, MSG_DONTWAIT);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return;
-  }
+  AwaitClose(sock, deadline);
 }
 
 // One connection's try. *busy when the broker was full: try again.
@@ -265,7 +271,13 @@ Status FetchOnce(const ExportTicket& ticket, const Deadline& deadline, Received*
   if (reply.status != ReplyStatus::kGranted) return Refusal(reply, deadline);
   if (answered.truncated || answered.fds.size() != reply.value) {
     answered.fds.clear();
-    return Undelivered(sock.get(), reply.value);
+    s = Undelivered(sock.get(), reply.value);
+    // No confirmation: the broker lets a `once` export go when it sees the
+    // connection end. Waiting for that means that an import tried again
+    // right after this one fails does not find it still under way.
+    shutdown(sock.get(), SHUT_WR);
+    AwaitClose(sock.get(), deadline);
+    return s;
   }
   Confirm(sock.get(), deadline);
   out->fd = std::move(answered.fds.front());

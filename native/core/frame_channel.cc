@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/mapping.h"
+#include "core/wake_socket.h"
 
 namespace eshm {
 namespace frames {
@@ -112,8 +113,7 @@ Status Channel::Intact() {
       !SameGeometry(fixed.geometry, g_)) {
     return Corrupt("its fixed header was overwritten");
   }
-  const ProcessIdentity self = SelfIdentity();
-  if (endpoint_ >= 0 && h_->endpoint[endpoint_].owner.load() != self) {
+  if (endpoint_ >= 0 && h_->endpoint[endpoint_].owner.load() != self_) {
     return Corrupt("this process's endpoint was taken over");
   }
   for (uint32_t i = 0; i < kMaxSubscribers; ++i) {
@@ -121,10 +121,17 @@ Status Channel::Intact() {
       return Corrupt("a subscriber of this process was taken over");
     }
   }
-  if (publisher_ && (h_->publisher.load() != self || h_->published.load() != published_)) {
+  if (publisher_ && (h_->publisher.load() != self_ || h_->published.load() != published_)) {
     return Corrupt("the publisher's own words were overwritten");
   }
   return Status::Ok();
+}
+
+Status Channel::KnowSelf() {
+  if (self_ == 0) self_ = SelfIdentity();
+  if (self_ != 0) return Status::Ok();
+  // Only when /proc/self/stat could not be read: no descriptor free.
+  return Status::Sys("open", errno != 0 ? errno : EIO, "this process could not read its own start time (/proc/self/stat)");
 }
 
 bool Channel::OwnsSubscriber(uint32_t subscriber) const {
@@ -144,7 +151,9 @@ Status Channel::ClaimEndpoint(uint32_t* endpoint) {
   Status s = Intact();
   if (!s.ok()) return s;
   if (endpoint_ >= 0) return Status::Own("EINVAL", "this process has already joined the frame channel");
-  const ProcessIdentity self = SelfIdentity();
+  s = KnowSelf();
+  if (!s.ok()) return s;
+  const ProcessIdentity self = self_;
   bool claimed = AgainAfterReclaiming([&] {
     for (uint32_t e = 0; e < g_.endpoints; ++e) {
       ProcessIdentity expected = 0;
@@ -169,7 +178,7 @@ void Channel::ReleaseEndpoint() {
   for (uint32_t i = 0; i < kMaxSubscribers; ++i) RemoveSubscriber(i);
   Endpoint& own = h_->endpoint[endpoint_];
   own.armed.store(0);
-  ProcessIdentity self = SelfIdentity();
+  ProcessIdentity self = self_;
   own.owner.compare_exchange_strong(self, 0);  // only if it is still ours
   endpoint_ = -1;
   WakeArmed(kWantSpace);
@@ -178,7 +187,9 @@ void Channel::ReleaseEndpoint() {
 Status Channel::ClaimPublisher() {
   Status s = Intact();
   if (!s.ok()) return s;
-  const ProcessIdentity self = SelfIdentity();
+  s = KnowSelf();
+  if (!s.ok()) return s;
+  const ProcessIdentity self = self_;
   ProcessIdentity current = 0;
   if (publisher_ || (!h_->publisher.compare_exchange_strong(current, self) &&
                      (current == self || IsAlive(current) || !h_->publisher.compare_exchange_strong(current, self)))) {
@@ -202,7 +213,7 @@ void Channel::ReleasePublisher() {
   if (loaned_) h_->slot[loan_.slot].seq.store(0);
   loaned_ = false;
   publisher_ = false;
-  ProcessIdentity self = SelfIdentity();
+  ProcessIdentity self = self_;
   if (h_->publisher.load() != self) return;
   h_->publisher_closed.store(1);
   h_->publisher.compare_exchange_strong(self, 0);
@@ -276,6 +287,11 @@ Status Channel::Receive(uint32_t subscriber, ReceivedFrame* out, bool* got) {
 
 Status Channel::ReceiveQueue(uint32_t subscriber, ReceivedFrame* out, bool* got) {
   SubscriberEntry& entry = h_->subscriber[subscriber];
+  // The newest frame is never older than the last one received: an honest
+  // publisher's sequence only goes forward.
+  if (SeqOf(h_->published.load()) + 1 < next_[subscriber]) {
+    return Corrupt("the newest frame is older than one already received");
+  }
   for (int tries = 0; tries < 2; ++tries) {
     const uint64_t cursor = next_[subscriber];
     const uint32_t slot = static_cast<uint32_t>(cursor % g_.slots);
@@ -318,7 +334,8 @@ Status Channel::ReceiveLatest(uint32_t subscriber, ReceivedFrame* out, bool* got
     const uint64_t published = h_->published.load();
     const uint64_t seq = SeqOf(published);
     const uint32_t slot = SlotOf(published);
-    if (published == 0 || seq <= next_[subscriber]) return Status::Ok();
+    if (seq < next_[subscriber]) return Corrupt("the newest frame is older than one already received");
+    if (published == 0 || seq == next_[subscriber]) return Status::Ok();
     if (slot >= g_.slots || seq > kMaxSequence) return Corrupt("the newest frame's slot or sequence number is out of range");
     if (entry.leases.load() & Bit(slot)) return Status::Ok();  // not unless the protocol was broken: a held slot is never rewritten
     entry.leases.fetch_or(Bit(slot));
@@ -466,7 +483,7 @@ Status Channel::Disarm(uint32_t requests) {
 }
 
 void Channel::WakeArmed(uint32_t requests) {
-  // Only the eventfds this process was given, one per endpoint of its own
+  // Only the wake sockets this process was given, one per endpoint of its own
   // copy of the geometry: never a descriptor number read from shared memory.
   for (uint32_t e = 0; e < g_.endpoints && e < wake_fds_.size(); ++e) {
     std::atomic<uint32_t>& armed = h_->endpoint[e].armed;
@@ -474,9 +491,7 @@ void Channel::WakeArmed(uint32_t requests) {
     // so a burst of frames costs one write, and none when nobody waits.
     if ((armed.load() & requests) == 0) continue;
     if ((armed.fetch_and(~requests) & requests) == 0) continue;
-    uint64_t one = 1;
-    ssize_t ignored = write(wake_fds_[e], &one, sizeof one);
-    (void)ignored;  // only EAGAIN, when the counter is already huge: it is readable anyway
+    SendWake(wake_fds_[e]);
   }
 }
 
@@ -496,7 +511,7 @@ Status Channel::ReclaimDead(uint32_t* reclaimed) {
 }
 
 uint32_t Channel::Reclaim() {
-  const ProcessIdentity self = SelfIdentity();
+  const ProcessIdentity self = self_;
   uint32_t reclaimed = 0;
   for (uint32_t e = 0; e < g_.endpoints; ++e) {
     Endpoint& endpoint = h_->endpoint[e];

@@ -15,8 +15,9 @@
 //   them sees the other.
 // - An endpoint is one open channel in one process: its owner's identity
 //   (pid and start time), so that a dead owner's subscribers and leases can
-//   be reclaimed, and the wake requests it has armed. Each endpoint has an
-//   eventfd; the publisher writes it only when the endpoint armed a request.
+//   be reclaimed, and the wake requests it has armed. Each endpoint has a
+//   wake socket (core/wake_socket.h); the publisher sends on it only when the
+//   endpoint armed a request.
 #pragma once
 
 #include <atomic>
@@ -123,7 +124,7 @@ Status ReadGeometry(const Header* header, uint64_t map_size, size_t wake_fds, Ge
 // Sequence numbers stay below 2^53, so that JavaScript holds them exactly.
 constexpr uint64_t kMaxSequence = (1ull << 53) - 1;
 
-// One process's use of a channel: the header, the endpoints' eventfds
+// One process's use of a channel: the header, the endpoints' wake sockets
 // (borrowed; the caller keeps them open while this object is used), and what
 // this process holds in the channel (its endpoint, the publisher role, its
 // subscribers, its loan), kept here, privately.
@@ -132,7 +133,7 @@ constexpr uint64_t kMaxSequence = (1ull << 53) - 1;
 // everything read from the shared header is untrusted input: the geometry is
 // this process's own copy; indexes, counts, sequence numbers and process
 // identities read from shared memory are bounds-checked before use; every
-// loop is bounded; wakes go only to the eventfds this object was given. When
+// loop is bounded; wakes go only to the wake sockets this object was given. When
 // the header shows that another process broke the protocol (the fixed part
 // changed, this process's own entries were overwritten, an index is out of
 // range), the channel is corrupt for this process for good: every operation
@@ -140,7 +141,7 @@ constexpr uint64_t kMaxSequence = (1ull << 53) - 1;
 class Channel {
  public:
   // `geometry` comes from Init's caller or from ReadGeometry; `wake_fds` has
-  // one eventfd per endpoint.
+  // the send end of each endpoint's wake socket pair.
   Channel(Header* header, const Geometry& geometry, std::vector<int> wake_fds);
 
   // Writes a fresh header; the memory must be zeroed.
@@ -179,7 +180,7 @@ class Channel {
   Status Send(const Loan& loan, uint64_t timestamp);
   Status Abandon(const Loan& loan);
 
-  // Asks to be woken (this endpoint's eventfd is written) for `requests`.
+  // Asks to be woken (a byte sent to this endpoint's wake socket) for `requests`.
   Status Arm(uint32_t requests);
   Status Disarm(uint32_t requests);
 
@@ -195,6 +196,8 @@ class Channel {
   template <typename Attempt>
   bool AgainAfterReclaiming(Attempt attempt);
   Status Corrupt(const char* what);
+  // Learns this process's identity (self_), once: an error when it cannot.
+  Status KnowSelf();
   bool OwnsSubscriber(uint32_t subscriber) const;
   bool HasLoan(const Loan& loan) const;
   bool TryLoanQueue(Loan* out);
@@ -210,6 +213,7 @@ class Channel {
   const Geometry g_;
   const std::vector<int> wake_fds_;
   const uint64_t slot_mask_;     // a bit for each slot
+  ProcessIdentity self_ = 0;     // this process, once it joined or publishes
   int endpoint_ = -1;            // this process's, or -1
   bool publisher_ = false;       // this process is the publisher
   uint64_t published_ = 0;       // publisher: `published` as it last wrote or found it

@@ -24,11 +24,14 @@ inline pid_t PidOf(ProcessIdentity identity) { return static_cast<pid_t>(identit
 ProcessIdentity SelfIdentity();
 
 // The identity of the live process `pid`, or 0 if there is none (no such
-// process, or a zombie: it has exited and waits only to be reaped).
+// process, or a zombie: it has exited and waits only to be reaped) or it
+// could not be read (no descriptor free).
 ProcessIdentity IdentityOf(pid_t pid);
 
-// Whether the process of `identity` is still running.
-inline bool IsAlive(ProcessIdentity identity) { return identity != 0 && IdentityOf(PidOf(identity)) == identity; }
+// Whether the process of `identity` may still be running: false only when
+// the kernel says it has exited (or its pid now names a later process),
+// true when this process could not look.
+bool IsAlive(ProcessIdentity identity);
 
 // A pidfd of the process of `identity`, checked to be that very process and
 // not a later one with its pid: it becomes readable when the process exits.

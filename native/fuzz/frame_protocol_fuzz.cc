@@ -17,8 +17,6 @@
 // - every refusal is one a hostile header may cause, with its code;
 // - a received frame's slot is one of the channel's;
 // - every step returns: no loop depends on what the header says.
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -29,6 +27,7 @@
 
 #include "core/frame_channel.h"
 #include "core/unique_fd.h"
+#include "core/wake_socket.h"
 #include "fuzz/fuzz.h"
 
 namespace {
@@ -54,15 +53,21 @@ frames::Geometry TestGeometry() {
   return g;
 }
 
-// The eventfds of the endpoints, made once: wakes write them, and a read
-// now and then keeps their counters from filling.
-const std::vector<int>& WakeFds() {
-  static std::vector<int> fds = [] {
-    std::vector<int> made;
-    for (uint32_t e = 0; e < kEndpoints; ++e) made.push_back(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+// The wake socket pairs of the endpoints, made once; emptied after each
+// input. The send ends go to the channel.
+std::vector<eshm::UniqueFd>& WakeEnds() {
+  static std::vector<eshm::UniqueFd> ends = [] {
+    std::vector<eshm::UniqueFd> made(2 * kEndpoints);
+    for (uint32_t e = 0; e < kEndpoints; ++e) eshm::CreateWakePair(&made[2 * e], &made[2 * e + 1]);
     return made;
   }();
-  return fds;
+  return ends;
+}
+
+std::vector<int> WakeFds() {
+  std::vector<int> send;
+  for (uint32_t e = 0; e < kEndpoints; ++e) send.push_back(WakeEnds()[2 * e + 1].get());
+  return send;
 }
 
 bool Acceptable(const Status& s) {
@@ -179,10 +184,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   subscriber.ReleaseEndpoint();
   publisher.ReleasePublisher();
   publisher.ReleaseEndpoint();
-  for (int fd : WakeFds()) {
-    uint64_t drained = 0;
-    ssize_t ignored = read(fd, &drained, sizeof drained);
-    (void)ignored;
-  }
+  for (uint32_t e = 0; e < kEndpoints; ++e) eshm::DrainWakes(WakeEnds()[2 * e].get());
   return 0;
 }

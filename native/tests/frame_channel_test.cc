@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 
 #include "core/mapping.h"
 #include "core/unique_fd.h"
+#include "core/wake_socket.h"
 
 namespace eshm {
 namespace frames {
@@ -40,7 +42,11 @@ class TestChannel {
     base_ = static_cast<uint8_t*>(mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
     header_ = reinterpret_cast<Header*>(base_);
     Channel::Init(header_, geometry_);
-    for (uint32_t e = 0; e < endpoints; ++e) wake_.emplace_back(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    for (uint32_t e = 0; e < endpoints; ++e) {
+      receive_.emplace_back();
+      wake_.emplace_back();
+      EXPECT_TRUE(CreateWakePair(&receive_.back(), &wake_.back()).ok());
+    }
     channel_ = Another();
   }
 
@@ -59,10 +65,14 @@ class TestChannel {
   const Geometry& geometry() const { return geometry_; }
   uint64_t size() const { return size_; }
   uint8_t* pixels(uint32_t slot) { return base_ + geometry_.slots_offset + slot * geometry_.slot_size; }
-  // How many wakes the endpoint's eventfd holds; reading clears them.
+  // How many wakes the endpoint's socket holds; reading clears them.
+  int send_fd(uint32_t endpoint) const { return wake_[endpoint].get(); }
+  int receive_fd(uint32_t endpoint) const { return receive_[endpoint].get(); }
   uint64_t TakeWakes(uint32_t endpoint) {
     uint64_t count = 0;
-    return read(wake_[endpoint].get(), &count, sizeof count) == sizeof count ? count : 0;
+    char byte = 0;
+    while (recv(receive_[endpoint].get(), &byte, 1, MSG_DONTWAIT) == 1) ++count;
+    return count;
   }
 
  private:
@@ -70,7 +80,7 @@ class TestChannel {
   uint64_t size_ = 0;
   uint8_t* base_ = nullptr;
   Header* header_ = nullptr;
-  std::vector<UniqueFd> wake_;
+  std::vector<UniqueFd> receive_, wake_;
   std::unique_ptr<Channel> channel_;
 };
 
@@ -324,6 +334,52 @@ TEST(FrameChannel, FramesAreNeverSeenHalfWrittenAcrossProcesses) {
   }
 }
 
+
+// Tests that no peer can make a wake block this process: every end of a
+// wake pair is shared with the peers, which can clear O_NONBLOCK on it and
+// fill it; sends and the drain still return at once.
+TEST(FrameChannel, APeerCannotMakeAWakeBlock) {
+  TestChannel ch(kLatest, 3, 2);
+  uint32_t e = 0;
+  ASSERT_TRUE(ch->ClaimEndpoint(&e).ok());
+  ASSERT_TRUE(ch->ClaimPublisher().ok());
+  // What a hostile peer does to its copies (the same open files): blocking,
+  // and full, and a request armed so that the publisher sends.
+  for (int fd : {ch.send_fd(e), ch.receive_fd(e)}) ASSERT_EQ(fcntl(fd, F_SETFL, 0), 0);
+  const char byte = 0;
+  int sent = 0;
+  while (send(ch.send_fd(e), &byte, 1, MSG_DONTWAIT) == 1) ++sent;
+  ASSERT_GT(sent, 0);
+  alarm(10);  // a blocked send would end the test run here, not hang it
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(ch->Arm(kWantFrames).ok());
+    Publish(*ch);
+  }
+  EXPECT_GT(ch.TakeWakes(e), 0u);
+  DrainWakes(ch.receive_fd(e));  // and the drain, on a blocking, empty socket
+  alarm(0);
+}
+
+// Tests that only Unix datagram sockets pass as wake descriptors: a peer
+// that exports a channel may send a FIFO (whose writes block), an eventfd
+// or a file instead.
+TEST(FrameChannel, OnlyWakeSocketsPassAsWakeDescriptors) {
+  UniqueFd receive, send_end;
+  ASSERT_TRUE(CreateWakePair(&receive, &send_end).ok());
+  EXPECT_TRUE(CheckWakeSocket(receive.get()).ok());
+  EXPECT_TRUE(CheckWakeSocket(send_end.get()).ok());
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+  UniqueFd event(eventfd(0, EFD_CLOEXEC));
+  UniqueFd file(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  int stream[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, stream), 0);
+  UniqueFd stream_a(stream[0]), stream_b(stream[1]);
+  for (int fd : {write_end.get(), event.get(), file.get(), stream_a.get(), -1}) {
+    EXPECT_STREQ(CheckWakeSocket(fd).code, "ERR_HANDLE_INVALID") << "descriptor " << fd;
+  }
+}
 
 // Whether `s` is a failure a hostile header may cause: a code, never a crash.
 bool AcceptableUnderAttack(const Status& s) {
