@@ -202,7 +202,7 @@ describe('a frame channel joined by a process out of descriptors', () => {
         assert.equal(own.tryReceive(), null, 'this process still holds its endpoint');
         const checked = message<{ result: string }>(holder, () => true);
         holder.send({ check: true });
-        assert.equal((await within(checked, 5_000, 'the holder checking')).result, 'ok');
+        assert.equal((await within(checked, 5_000, 'the holder checking')).result, 'OK');
       } finally {
         for (const child of [holder, joiner]) if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
         channel.close();
