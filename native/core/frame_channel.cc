@@ -288,8 +288,10 @@ Status Channel::Receive(uint32_t subscriber, ReceivedFrame* out, bool* got) {
 Status Channel::ReceiveQueue(uint32_t subscriber, ReceivedFrame* out, bool* got) {
   SubscriberEntry& entry = h_->subscriber[subscriber];
   // The newest frame is never older than the last one received: an honest
-  // publisher's sequence only goes forward.
-  if (SeqOf(h_->published.load()) + 1 < next_[subscriber]) {
+  // publisher's sequence only goes forward. `published` is stored just after
+  // a slot's seq, so a frame may be taken a moment before it is published:
+  // the cursor can then be 2 past `published`, never more.
+  if (SeqOf(h_->published.load()) + 2 < next_[subscriber]) {
     return Corrupt("the newest frame is older than one already received");
   }
   for (int tries = 0; tries < 2; ++tries) {
@@ -300,8 +302,9 @@ Status Channel::ReceiveQueue(uint32_t subscriber, ReceivedFrame* out, bool* got)
     if (seq > cursor) {
       // Frames were overwritten before this subscriber took them: only if
       // a process broke the protocol. Skip to what the slot holds, if the
-      // publisher did send it: `published` is stored after a slot's seq.
-      if (seq > SeqOf(h_->published.load()) || seq > kMaxSequence) {
+      // publisher did send it: `published` is stored just after a slot's
+      // seq, so it may still be one behind.
+      if (seq > SeqOf(h_->published.load()) + 1 || seq > kMaxSequence) {
         return Corrupt("a slot holds a frame that was never published");
       }
       out->skipped += seq - cursor;
