@@ -18,6 +18,9 @@ missing=()
 command -v cmake >/dev/null || missing+=(cmake)
 command -v ninja >/dev/null || missing+=(ninja-build)
 command -v g++ >/dev/null || missing+=(g++)
+# The arm64 prebuilt binary is cross-compiled (scripts/prebuild.js).
+command -v aarch64-linux-gnu-g++ >/dev/null || missing+=(g++-aarch64-linux-gnu)
+command -v objdump >/dev/null || missing+=(binutils)
 dpkg -s libgtest-dev >/dev/null 2>&1 || missing+=(libgtest-dev)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
@@ -117,6 +120,9 @@ leftovers() {
 
 stage "TypeScript: build, type-check (Electron $(node -p "require('electron/package.json').version") and $(node -p "require('electron-latest/package.json').version"))" typescript
 stage "C++: the native core (ctest)" cpp
+# The binaries the package ships (scripts/prebuild.js): linux-x64, and
+# linux-arm64 cross-compiled; test/91 checks what they need of the system.
+stage "Prebuilt binaries: linux-x64 and linux-arm64 (cross-compiled)" node scripts/prebuild.js
 stage "C++ under AddressSanitizer and UndefinedBehaviorSanitizer: the native core and its fuzz targets (ctest)" cpp_sanitized
 
 # The runtimes, primary first: "VERSION PATH" lines.

@@ -20,11 +20,6 @@ Status Status::Own(const char* code, std::string detail) {
   return s;
 }
 
-std::string ErrnoName(int err) {
-  const char* name = strerrorname_np(err);
-  return name ? name : "E" + std::to_string(err);
-}
-
 std::string Status::CodeName() const {
   if (*code != '\0') return code;
   return ErrnoName(err);

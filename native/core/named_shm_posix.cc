@@ -1,10 +1,10 @@
 #include "core/named_shm.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/libc_floor.h"
 #include "core/shared_file.h"
 
 namespace eshm {
@@ -18,7 +18,7 @@ int AccessFlags(const NamedOpenOptions& options) {
 // its pages: a /dev/shm too small for it is ENOSPC now, not a SIGBUS at the
 // first write.
 Status Initialize(int fd, uint64_t size, unsigned mode) {
-  // shm_open applied the umask to the mode; the caller asked for this one.
+  // ShmOpen (like shm_open) applied the umask to the mode; the caller asked for this one.
   if (fchmod(fd, mode) != 0) return Status::Sys("fchmod");
   if (ftruncate(fd, static_cast<off_t>(size)) != 0) return Status::Sys("ftruncate");
   return Reserve(fd);
@@ -26,7 +26,7 @@ Status Initialize(int fd, uint64_t size, unsigned mode) {
 
 Status CheckSize(int fd, uint64_t size, const std::string& name) {
   struct stat st;
-  if (fstat(fd, &st) != 0) return Status::Sys("fstat");
+  if (FileStatus(fd, &st) != 0) return Status::Sys("fstat");
   if (static_cast<uint64_t>(st.st_size) != size) {
     return Status::Own("ERR_SIZE_MISMATCH",
                        "shared memory " + name + " exists with " + std::to_string(st.st_size) +
@@ -42,12 +42,12 @@ Status OpenNamed(const std::string& name, uint64_t size, const NamedOpenOptions&
   if (options.create) {
     // Try to create first, so that we know whether this call created it and
     // so owns its initialization (and its removal if that fails).
-    UniqueFd fd(shm_open(name.c_str(), AccessFlags(options) | O_CREAT | O_EXCL, options.mode));
+    UniqueFd fd(ShmOpen(name, AccessFlags(options) | O_CREAT | O_EXCL, options.mode));
     if (fd.valid()) {
       Status s = options.read_only ? Status::Sys("ftruncate", EINVAL, "a segment being created cannot be read-only")
                                    : Initialize(fd.get(), size, options.mode);
       if (!s.ok()) {
-        shm_unlink(name.c_str());
+        ShmUnlink(name);
         return s;
       }
       out->fd = std::move(fd);
@@ -57,7 +57,7 @@ Status OpenNamed(const std::string& name, uint64_t size, const NamedOpenOptions&
     }
     if (errno != EEXIST || options.exclusive) return Status::Sys("shm_open", errno, name);
   }
-  UniqueFd fd(shm_open(name.c_str(), AccessFlags(options), 0));
+  UniqueFd fd(ShmOpen(name, AccessFlags(options), 0));
   if (!fd.valid()) return Status::Sys("shm_open", errno, name);
   Status s = CheckSize(fd.get(), size, name);
   // Another program may have made it with ftruncate alone: its missing pages
@@ -72,7 +72,7 @@ Status OpenNamed(const std::string& name, uint64_t size, const NamedOpenOptions&
 }
 
 Status UnlinkNamed(const std::string& name) {
-  if (shm_unlink(name.c_str()) != 0) return Status::Sys("shm_unlink", errno, name);
+  if (ShmUnlink(name) != 0) return Status::Sys("shm_unlink", errno, name);
   return Status::Ok();
 }
 

@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "core/libc_floor.h"
 #include "core/mapping.h"
 #include "core/shared_file.h"
 
@@ -78,7 +79,7 @@ Status ReadHeader(int fd, uint64_t expected_span, Header* header) {
   // refuse memory that is not), and growers grow the file before the
   // header: an honest header never says more than the file holds.
   struct stat st;
-  if (fstat(fd, &st) != 0) return Status::Sys("fstat");
+  if (FileStatus(fd, &st) != 0) return Status::Sys("fstat");
   const uint64_t file_size = static_cast<uint64_t>(st.st_size);
   if (file_size < ResizableDataOffset() || header->size > file_size - ResizableDataOffset()) {
     return Corrupt("a size of " + std::to_string(header->size) + " bytes in a file of " + std::to_string(file_size));
@@ -101,7 +102,7 @@ Status WriteHeader(int fd, const Header& header) {
 // back when they do not fit, so that a full /dev/shm is ENOSPC here.
 Status Grow(int fd, uint64_t size) {
   struct stat st;
-  if (fstat(fd, &st) != 0) return Status::Sys("fstat");
+  if (FileStatus(fd, &st) != 0) return Status::Sys("fstat");
   const off_t wanted = static_cast<off_t>(ResizableDataOffset() + size);
   const bool extending = st.st_size < wanted;
   if (extending && ftruncate(fd, wanted) != 0) return Status::Sys("ftruncate");

@@ -9,6 +9,7 @@
 
 #include <cstdio>
 
+#include "core/libc_floor.h"
 #include "core/mapping.h"
 
 // Older C libraries lack the name; the kernel (5.14+) knows the number.
@@ -139,7 +140,7 @@ Status SealForSharing(int fd, bool read_only) {
 
 Status Reserve(int fd) {
   struct stat st;
-  if (fstat(fd, &st) != 0) return Status::Sys("fstat");
+  if (FileStatus(fd, &st) != 0) return Status::Sys("fstat");
   const uint64_t page = PageSize();
   const uint64_t needed = (static_cast<uint64_t>(st.st_size) + page - 1) / page * page;
   const uint64_t present = static_cast<uint64_t>(st.st_blocks) * 512;
@@ -171,7 +172,7 @@ Status ReopenReadOnly(int fd, UniqueFd* out) {
 
 Status DescribeFile(int fd, FileInfo* out) {
   struct stat st;
-  if (fstat(fd, &st) != 0) return Status::Sys("fstat");
+  if (FileStatus(fd, &st) != 0) return Status::Sys("fstat");
   if (!S_ISREG(st.st_mode)) return Status::Sys("fstat", EINVAL, "not a shared memory file");
   int flags = fcntl(fd, F_GETFL);
   if (flags < 0) return Status::Sys("fcntl(F_GETFL)");

@@ -30,7 +30,7 @@ struct Status {
   std::string Message() const;
 };
 
-// "ENOENT" for ENOENT; "E<number>" for an errno glibc does not name.
+// "ENOENT" for ENOENT; "E<number>" for an errno it does not know (errno_names.cc).
 std::string ErrnoName(int err);
 
 }  // namespace eshm
