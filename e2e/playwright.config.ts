@@ -15,7 +15,12 @@ export default defineConfig({
   retries: 0,
   timeout: 90_000,
   expect: { timeout: 20_000 },
-  reporter: [['list'], ['./skip-reasons-reporter.ts']],
+  // npm test (scripts/test-all.sh) asks for a JSON report too, for its summary.
+  reporter: [
+    ['list'],
+    ['./skip-reasons-reporter.ts'],
+    ...(process.env['ESHM_RESULTS_DIR'] ? [['json', { outputFile: `${process.env['ESHM_RESULTS_DIR']}/e2e.json` }] as const] : []),
+  ],
   use: {
     browserName: 'chromium',
     viewport: { width: 1400, height: 900 },

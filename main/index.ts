@@ -1,3 +1,7 @@
+// The API takes and gives Node's own types (ChildProcess, EventEmitter,
+// NodeJS.ProcessEnv), so its declarations need @types/node: a dependency,
+// so that an app's TypeScript finds it whether or not the app installed it.
+/// <reference types="node" preserve="true" />
 /**
  * electron-shm: zero-copy shared memory between the processes of Electron
  * and Node.js applications. Load it in the main process or a utility

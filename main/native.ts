@@ -3,7 +3,7 @@
  * its functions types. Nothing else in main/ touches `require` of the addon.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { addonCandidates } from './addon-location.js';
 import { ShmError } from './errors.js';
 import type { SegmentStatus } from './sysv-segment.js';
 
@@ -152,8 +152,6 @@ export interface Addon {
   sysvAttach(target: Uint8Array, id: number, size: number, readOnly: boolean): PlacedMapping;
 }
 
-const ADDON_FILE = 'electron_shm.node';
-
 function refuseRenderer(): void {
   // Electron sets process.type: 'browser' (main), 'utility', 'renderer', and
   // 'worker' for a web worker of a renderer.
@@ -168,22 +166,19 @@ function refuseRenderer(): void {
   }
 }
 
-/** The package root holds build/Release; this file is in main/ or dist/main/. */
-function findAddon(): string {
-  const candidates = [
-    path.join(__dirname, '..', 'build', 'Release', ADDON_FILE),
-    path.join(__dirname, '..', '..', 'build', 'Release', ADDON_FILE),
-  ];
-  const found = candidates.find((candidate) => fs.existsSync(candidate));
-  if (found === undefined) {
-    throw new Error(
-      `electron-shm's native module was not found (looked for ${candidates.join(' and ')}).\n` +
-        'Possible solutions:\n' +
-        '- Build it: run `npm rebuild electron-shm` (or `npm run build` in its repository); it needs cmake and a C++17 compiler.\n' +
-        '- electron-shm supports Linux only; on other systems there is nothing to build.',
-    );
-  }
-  return found;
+/** What loading each candidate came to, for ERR_NATIVE_MISSING. */
+function missing(tried: string[]): ShmError {
+  return new ShmError(
+    'ERR_NATIVE_MISSING',
+    `electron-shm's native module could not be loaded (${process.platform}-${process.arch}, Node-API 8). Tried:\n` +
+      tried.map((line) => `- ${line}\n`).join('') +
+      'Ways out:\n' +
+      '- Install the package with its install script (not --ignore-scripts), or run `npm rebuild electron-shm`: ' +
+      'it takes the prebuilt binary (Linux x64 and arm64, glibc 2.28 or later) or builds one from source.\n' +
+      '- A build from source needs cmake, a C++17 compiler and libuv\'s headers (Debian: apt-get install cmake g++ libuv1-dev).\n' +
+      '- In a packed Electron app, unpack the binaries from app.asar (asarUnpack; see docs/packaging.md).\n' +
+      '- electron-shm runs on Linux only, in Node.js 20 or later and Electron\'s main and utility processes.',
+  );
 }
 
 let addon: Addon | undefined;
@@ -191,18 +186,21 @@ let addon: Addon | undefined;
 export function native(): Addon {
   if (addon === undefined) {
     refuseRenderer();
-    const file = findAddon();
-    try {
-      addon = require(file) as Addon;
-    } catch (error) {
-      throw new Error(
-        `electron-shm's native module at ${file} failed to load: ${(error as Error).message}\n` +
-          'Possible solutions:\n' +
-          '- Rebuild it for this machine: `npm rebuild electron-shm`.\n' +
-          '- It is a Node-API 8 module: it needs Node.js 20 or later, or Electron 21 or later.',
-        { cause: error },
-      );
+    const tried: string[] = [];
+    for (const file of addonCandidates(__dirname, process.platform, process.arch)) {
+      if (!fs.existsSync(file)) {
+        tried.push(`${file}: not there`);
+        continue;
+      }
+      try {
+        addon = require(file) as Addon;
+        break;
+      } catch (error) {
+        // A binary of another architecture, or one needing a newer glibc.
+        tried.push(`${file}: ${(error as Error).message.split('\n')[0]}`);
+      }
     }
+    if (addon === undefined) throw missing(tried);
     addon.setErrorClass(ShmError);
   }
   return addon;

@@ -7,56 +7,53 @@
 # tests in Chromium (Playwright), and a last check that nothing of ours is
 # left in /dev/shm or System V. Each stage runs even when an earlier one failed; a
 # summary ends the run, and the exit status is 0 only if every stage passed.
-# Run it after `npm ci`.
+# Run it after `bash scripts/setup.sh test` (README).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-# What npm does not provide: the C++ toolchain and GoogleTest, Chromium for
-# the end-to-end tests, ffmpeg for the demo's --video, and util-linux's
-# tools for the limit tests, from Debian.
-missing=()
-command -v cmake >/dev/null || missing+=(cmake)
-command -v ninja >/dev/null || missing+=(ninja-build)
-command -v g++ >/dev/null || missing+=(g++)
-# The arm64 prebuilt binary is cross-compiled (scripts/prebuild.js).
-command -v aarch64-linux-gnu-g++ >/dev/null || missing+=(g++-aarch64-linux-gnu)
-command -v objdump >/dev/null || missing+=(binutils)
-dpkg -s libgtest-dev >/dev/null 2>&1 || missing+=(libgtest-dev)
-[ -x /usr/bin/chromium ] || missing+=(chromium)
-command -v ffmpeg >/dev/null || missing+=(ffmpeg)
-# unshare, setpriv and prlimit run the limit tests in namespaces and with
-# lowered limits of their own; mount gives them a small /dev/shm.
-for tool in unshare setpriv prlimit; do command -v $tool >/dev/null || missing+=(util-linux); done
-command -v mount >/dev/null || missing+=(mount)
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "Installing from Debian: ${missing[*]}"
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "Not root: install them yourself (apt-get install ${missing[*]}) and run this again." >&2
-    exit 1
-  fi
-  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(printf "%s\n" "${missing[@]}" | sort -u) || exit 1
+# What npm does not provide (the toolchain, GoogleTest, Chromium, ffmpeg,
+# util-linux's tools, from Debian) is installed by scripts/setup.sh, the
+# first half of the README's test command; here it is only checked.
+missing=$(bash scripts/setup.sh --print test) || exit 1
+if [ -n "$missing" ]; then
+  echo "Missing Debian packages: $missing. Run: bash scripts/setup.sh test (as root), then npm test." >&2
+  exit 1
 fi
 
 summary=()
 failed=0
 counts=''
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-log=$scratch/stage.log
+stages=0
+# Each stage's whole output goes to a log of its own; each runner also
+# leaves its results in a machine-readable file, from which
+# scripts/test-summary.js makes the end of the run: the failed tests with
+# their first error line, the skipped ones with their reasons, one total.
+LOGS=$PWD/test-results/logs
+RESULTS=$PWD/test-results/results
+rm -rf "$LOGS" "$RESULTS"
+mkdir -p "$LOGS" "$RESULTS"
 
-# stage NAME COMMAND...: runs one stage and records its outcome, its time
-# and its test counts: a Node suite's from its TAP copy (node_suite sets
-# them), ctest's and Playwright's from what they print.
+# stage NAME COMMAND...: runs one stage, its output to its log, and records
+# its outcome, its time and its test counts: a Node suite's from its TAP
+# copy (node_suite sets them), ctest's and Playwright's from their logs.
+# A failed stage shows the end of its log here.
 stage() {
-  local name=$1 start=$SECONDS status=ok
+  local name=$1 start=$SECONDS status=ok log
   shift
-  echo
+  stages=$((stages + 1))
+  log=$LOGS/$(printf '%02d' $stages)-$(echo "$name" | tr 'A-Z' 'a-z' | tr -cs 'a-z0-9.' '-' | cut -c1-60 | sed 's/-$//').log
   echo "== $name"
   counts=''
-  "$@" > >(tee "$log") 2>&1 || { status=FAILED; failed=1; }
-  wait $! 2>/dev/null  # tee has written everything
+  "$@" > "$log" 2>&1 || { status=FAILED; failed=1; }
   [ -n "$counts" ] || counts=$(grep -ohE '[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+|^ +[0-9]+ (passed|failed|flaky|skipped|did not run)' "$log" | sed 's/^ *//' | paste -sd';' | sed 's/;/; /g')
-  summary+=("$(printf '  %-6s %5ss  %s%s' "$status" $((SECONDS - start)) "$name" "${counts:+: $counts}")")
+  local line
+  line=$(printf '  %-6s %5ss  %s%s' "$status" $((SECONDS - start)) "$name" "${counts:+: $counts}")
+  summary+=("$line")
+  echo "$line"
+  echo "         log: ${log#"$PWD"/}"
+  if [ "$status" = FAILED ]; then
+    tail -n 30 "$log" | sed 's/^/         | /'
+  fi
 }
 
 typescript() {
@@ -64,7 +61,7 @@ typescript() {
 }
 
 cpp() {
-  cmake -S . -B build-tests -G Ninja -DCMAKE_BUILD_TYPE=Debug >/dev/null && cmake --build build-tests && (cd build-tests && ctest --output-on-failure)
+  cmake -S . -B build-tests -G Ninja -DCMAKE_BUILD_TYPE=Debug >/dev/null && cmake --build build-tests && (cd build-tests && ctest --output-on-failure --output-junit "$RESULTS/ctest.junit.xml")
 }
 
 # The core's tests again, and the fuzz targets, built with AddressSanitizer
@@ -77,16 +74,17 @@ cpp_sanitized() {
     (cd build-asan &&
       ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:handle_abort=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:strict_string_checks=1 \
       UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 \
-      ctest --output-on-failure)
+      ctest --output-on-failure --output-junit "$RESULTS/ctest-sanitizers.junit.xml")
 }
 
-# node_suite NODE REPORTER [V8 FLAGS...]: the whole Node suite on one
-# runtime. A TAP copy of the results gives the counts for the summary. No
-# test may take 3 minutes: a hang is a failure, not a stuck run.
+# node_suite NODE LABEL [V8 FLAGS...]: the whole Node suite on one runtime,
+# in full detail to the log (spec), its results as TAP into LABEL.tap,
+# which also gives the counts. No test may take 3 minutes: a hang is a
+# failure, not a stuck run.
 node_suite() {
-  local node=$1 reporter=$2 tap=$scratch/suite.tap
+  local node=$1 tap=$RESULTS/$2.tap
   shift 2
-  "$node" "$@" --import tsx --test --test-timeout=180000 --test-reporter="$reporter" --test-reporter-destination=stdout \
+  "$node" "$@" --import tsx --test --test-timeout=180000 --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$tap" test/*.test.ts
   local status=$?
   counts=$(awk '/^# (pass|fail|skipped|todo|cancelled) / { printf "%s%s %s", sep, $3, $2; sep = ", " }' "$tap")
@@ -143,18 +141,20 @@ if [ ${#runtimes[@]} -gt 0 ]; then
   # setting, where the SharedArrayBuffer global is left out, as in
   # Electron's renderers (and perhaps its main and utility processes: not
   # verifiable without an Electron binary).
-  stage "Node $primary_version (primary, inside Electron 40+)" node_suite "$primary_node" spec
-  stage "Node $primary_version, --enable-sharedarraybuffer-per-context" without_sab_global "$primary_node" dot
+  stage "Node $primary_version (primary, inside Electron 40+)" node_suite "$primary_node" "node-$primary_version"
+  stage "Node $primary_version, --enable-sharedarraybuffer-per-context" without_sab_global "$primary_node" "node-$primary_version-sab-per-context"
   for runtime in "${runtimes[@]:1}"; do
-    stage "Node ${runtime%% *}" node_suite "${runtime#* }" dot
+    stage "Node ${runtime%% *}" node_suite "${runtime#* }" "node-${runtime%% *}"
   done
+  # Playwright's JSON report (e2e/playwright.config.ts) goes to RESULTS.
   stage "End to end on Node $primary_version: the demo in Chromium; Electron where its binary exists" \
-    "$primary_node" node_modules/@playwright/test/cli.js test -c e2e/playwright.config.ts
+    env ESHM_RESULTS_DIR="$RESULTS" "$primary_node" node_modules/@playwright/test/cli.js test -c e2e/playwright.config.ts
 fi
 stage "Leftovers in /dev/shm and System V" leftovers
 
 echo
-echo "== Summary"
+echo "== Summary (logs in ${LOGS#"$PWD"/})"
 printf '%s\n' "${summary[@]}"
-[ "$failed" -eq 0 ] && echo "  all passed" || echo "  SOME STAGES FAILED"
+node scripts/test-summary.js "$RESULTS" || failed=1
+[ "$failed" -eq 0 ] && echo "All stages passed." || echo "SOME STAGES FAILED."
 exit "$failed"

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import { AnonMap, importHandle, type ShmError } from 'electron-shm';
+import { native } from '../main/native';
 import { descriptorKinds, finished, forkFixture, messageFrom, nodeArgs, report, startFixture, stopFixture, type FixtureChild } from './helpers';
 
-/** The broker's state in this process, read from the addon itself (not part of the API). */
-const addon = require(path.join(__dirname, '..', 'build', 'Release', 'electron_shm.node')) as {
+/** The broker's state in this process, read from the addon itself (not part of the API), as the library loads it. */
+const addon = native() as unknown as {
   brokerState(): { running: boolean; liveExports: number; connections: number };
 };
 const brokerState = () => addon.brokerState();
