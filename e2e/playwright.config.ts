@@ -12,7 +12,11 @@ export default defineConfig({
   // Each test starts its own demo: real processes, one at a time on 2 cores.
   workers: 1,
   fullyParallel: false,
-  retries: 0,
+  // One retry: the demo runs real processes against the clock in a real
+  // browser. A test that passes only on its retry is reported as flaky,
+  // with its first failure, by Playwright and by npm test's summary
+  // (scripts/test-summary.js), never as a plain pass.
+  retries: 1,
   timeout: 90_000,
   expect: { timeout: 20_000 },
   // npm test (scripts/test-all.sh) asks for a JSON report too, for its summary.

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The package's install script. The prebuilt binary of this platform and
 // architecture (prebuilds/, made by scripts/prebuild.js) is used when it
-// loads here: nothing is compiled. Otherwise the module is built from
-// source with cmake-js, after saying why and what that needs. The loader
+// loads here: nothing is compiled. Otherwise (and always in a clone of the
+// repository) the module is built from source with cmake-js, after saying
+// why and what that needs. The loader
 // (main/addon-location.ts) takes a binary built here before a prebuilt one.
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -18,6 +19,9 @@ const NEEDS =
 
 /** Why the prebuilt binary does not fit here, or null when it loads. */
 function misfit() {
+  // In a clone of the repository the sources may be newer than any binary
+  // in prebuilds/ (scripts/prebuild.js made them earlier): always build.
+  if (fs.existsSync(path.join(ROOT, '.git'))) return 'a clone of the repository';
   if (!fs.existsSync(prebuilt)) return `no prebuilt binary for ${target} (there are: linux-x64 and linux-arm64, glibc 2.28 or later)`;
   // Loaded in a child process: a binary that needs a newer glibc, or
   // another architecture's, fails there, not in npm.

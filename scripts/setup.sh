@@ -31,13 +31,15 @@ ninja-build ninja
 g++ g++
 libuv1-dev uv.h
 '
-# The tests: GoogleTest for the core's; the arm64 binary's cross compiler;
+# The tests: GoogleTest for the core's; the arm64 binary's cross compiler
+# and qemu-user, which runs the official arm64 Node on it;
 # objdump for the binaries' symbol versions; Chromium for the demo's
 # end-to-end tests; ffmpeg for the demo's --video; util-linux and mount
 # for the limit tests' namespaces and lowered limits.
 tests='
 libgtest-dev /usr/include/gtest/gtest.h
 g++-aarch64-linux-gnu aarch64-linux-gnu-g++
+qemu-user-static qemu-aarch64-static
 binutils objdump
 chromium /usr/bin/chromium
 ffmpeg ffmpeg

@@ -16,6 +16,8 @@ const path = require('node:path');
 const dir = process.argv[2];
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const failures = [];
+/** Tests that passed only when tried again (Playwright's retry), with their first failure. */
+const flaky = [];
 /** reason → { names, where } so that the same skip on several runtimes is listed once. */
 const skips = new Map();
 
@@ -90,8 +92,12 @@ function readPlaywright(file, label) {
         if (test.status === 'skipped') {
           totals.skipped++;
           skip(name, test.annotations?.find((a) => a.type === 'skip')?.description ?? 'no reason given', label);
-        } else if (test.status === 'expected' || test.status === 'flaky') {
+        } else if (test.status === 'expected') {
           totals.passed++;
+        } else if (test.status === 'flaky') {
+          totals.passed++;
+          const first = test.results?.find((result) => result.status !== 'passed');
+          flaky.push(`${label}: ${name}\n      ${firstLine(first?.error?.message).replace(/\u001b\[[0-9;]*m/g, '')}`);
         } else {
           totals.failed++;
           failures.push(`${label}: ${name}\n      ${firstLine(last?.error?.message).replace(/\u001b\[[0-9;]*m/g, '')}`);
@@ -123,6 +129,10 @@ if (failures.length > 0) {
   console.log(`\nFailed tests (${failures.length}):`);
   for (const failure of failures) console.log(`  ${failure}`);
 }
+if (flaky.length > 0) {
+  console.log(`\nPassed only on a retry (${flaky.length}), their first failure:`);
+  for (const test of flaky) console.log(`  ${test}`);
+}
 if (skips.size > 0) {
   console.log('\nSkipped, not passed:');
   const byReason = new Map();
@@ -137,4 +147,4 @@ if (skips.size > 0) {
     if (names.length > 12) console.log(`    - and ${names.length - 12} more`);
   }
 }
-console.log(`\nTotal: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+console.log(`\nTotal: ${totals.passed} passed${flaky.length > 0 ? ` (${flaky.length} only on a retry)` : ''}, ${totals.failed} failed, ${totals.skipped} skipped`);

@@ -53,8 +53,17 @@ export function startFixture(fixture: string, args: readonly string[] = [], opti
   return spawn(process.execPath, nodeArgs(fixture, args), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], ...options });
 }
 
+/**
+ * How much slower processes run here than on the machine the waits were
+ * measured for: 1, or 10 under emulation (scripts/test-emulated.sh sets
+ * ESHM_EMULATED: arm64 Node under qemu-user, where a process takes seconds
+ * to start). Every wait for another process scales by it.
+ */
+export const SLOWDOWN = process.env['ESHM_EMULATED'] ? 10 : 1;
+
 /** Waits for a child to end and collects what it printed. */
 export function finished(child: ChildProcess, timeoutMs = 20_000): Promise<ChildResult> {
+  timeoutMs *= SLOWDOWN;
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -154,6 +163,7 @@ export function sharedMappings(): string[] {
  * (a broker thread woken by a connection) may run on.
  */
 export async function stopped(pid: number, timeoutMs = 5000): Promise<void> {
+  timeoutMs *= SLOWDOWN;
   const deadline = Date.now() + timeoutMs;
   const state = (tid: string) => fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
   while (!fs.readdirSync(`/proc/${pid}/task`).every((tid) => state(tid) === 'T')) {
@@ -208,6 +218,7 @@ export function messageFrom<T = Record<string, unknown>>(
   accept: (message: T) => boolean = () => true,
   timeoutMs = 30_000,
 ): Promise<T> {
+  timeoutMs *= SLOWDOWN;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => done(new Error(`no message from ${child.pid} in ${timeoutMs} ms; stderr: ${child.stderrText?.()}`)), timeoutMs);
     const onMessage = (message: T) => {
