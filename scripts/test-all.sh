@@ -100,11 +100,11 @@ without_sab_global() {
   ESBUILD_WORKER_THREADS=0 node_suite "$1" "$2" --enable-sharedarraybuffer-per-context
 }
 
-# emulated_suite VERSION: scripts/test-emulated.sh's quick set, its TAP
-# into the results for the summary and the counts.
+# emulated_suite VERSION: every test file under scripts/test-emulated.sh,
+# its TAP into the results for the summary and the counts.
 emulated_suite() {
   local tap=$RESULTS/node-$1-arm64-qemu.tap
-  bash scripts/test-emulated.sh --tap "$tap"
+  bash scripts/test-emulated.sh --all --tap "$tap"
   local status=$?
   counts=$(awk '/^# (pass|fail|skipped|todo|cancelled) / { printf "%s%s %s", sep, $3, $2; sep = ", " }' "$tap")
   return $status
@@ -156,9 +156,8 @@ if [ ${#runtimes[@]} -gt 0 ]; then
   for runtime in "${runtimes[@]:1}"; do
     stage "Node ${runtime%% *}" node_suite "${runtime#* }" "node-${runtime%% *}"
   done
-  # The arm64 prebuilt binary, under qemu-user with the official arm64
-  # Node: the quick set of scripts/test-emulated.sh (--all runs every file).
-  stage "Node $primary_version arm64 under qemu: the arm64 prebuilt binary (quick set; every file: bash scripts/test-emulated.sh --all)" emulated_suite "$primary_version"
+  # The arm64 prebuilt binary, under qemu-user with the official arm64 Node.
+  stage "Node $primary_version arm64 under qemu: the arm64 prebuilt binary, every test file" emulated_suite "$primary_version"
   # Playwright's JSON report (e2e/playwright.config.ts) goes to RESULTS.
   stage "End to end on Node $primary_version: the demo in Chromium; Electron where its binary exists" \
     env ESHM_RESULTS_DIR="$RESULTS" "$primary_node" node_modules/@playwright/test/cli.js test -c e2e/playwright.config.ts

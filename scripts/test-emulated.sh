@@ -4,29 +4,34 @@
 # under qemu-user, registered with binfmt_misc for the run so that every
 # child process a test starts with process.execPath is arm64 too. The
 # loader finds prebuilds/linux-arm64 (build/Release holds this machine's
-# x64 binary, which it passes over). esbuild, tsx's compiler, runs as the
-# machine's own x64 binary.
+# x64 binary, which it passes over).
 #
-#   bash scripts/test-emulated.sh [--all] [--tap FILE]
+#   bash scripts/test-emulated.sh [--all | TEST-FILE...] [--tap FILE]
 #
-# Without --all, the quick set below (npm test runs it: emulation is about
-# 20 times slower, and every test file would not fit npm test's time); with
-# --all, every test file. Root only (binfmt_misc); x64 machines only.
+# With --all (npm test), every test file; with test files, those; with
+# neither, the quick set below. Emulation makes each process start take
+# seconds, so waits on other processes are SLOWDOWN times longer there and
+# stress loops SLOWDOWN times shorter (test/helpers.ts), and the tests run
+# precompiled (scripts/ts-precompiled.js). Tests that cannot run under
+# qemu-user say why (notUnderEmulation in test/helpers.ts), and the README
+# lists them. Root only (binfmt_misc); x64 machines only.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-# The quick set: the binary's whole surface once (create, map, views,
-# handles across processes, read-only, seals, named, errors, frames,
-# System V, resizable) and the prebuilt binaries' own test.
+# The quick set, a few minutes: the binary's whole surface once (create,
+# map, views, handles across processes, read-only, seals, named, errors,
+# frames, System V, resizable) and the prebuilt binaries' own test.
 QUICK=(test/10.anon-map.create.test.ts test/21.handle.processes.test.ts test/30.read-only.test.ts test/50.named.test.ts
   test/60.errors.test.ts test/91.package.portable-binaries.test.ts test/100.frames.api.test.ts test/150.resizable.test.ts)
 files=("${QUICK[@]}")
-tap=/dev/null
+tap=
+given=0
 while [ $# -gt 0 ]; do
   case $1 in
     --all) files=(test/*.test.ts) ;;
     --tap) tap=$2; shift ;;
-    *) echo "usage: bash scripts/test-emulated.sh [--all] [--tap FILE]" >&2; exit 2 ;;
+    test/*) [ $given = 1 ] || files=(); given=1; files+=("$1") ;;
+    *) echo "usage: bash scripts/test-emulated.sh [--all | TEST-FILE...] [--tap FILE]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -35,7 +40,11 @@ if [ "$(uname -m)" != x86_64 ]; then echo "test-emulated: runs arm64 on x86_64 m
 line=$(node scripts/runtimes.js emulated) || exit 1
 version=${line%% *}
 arm64_node=${line#* }
-[ -f prebuilds/linux-arm64/electron_shm.node ] || node scripts/prebuild.js arm64 || exit 1
+# The native test programs some tests run (x64: they stand for programs of
+# this machine), as scripts/test-all.sh builds them; and both binaries: the
+# package's tests pack them.
+[ -d build-tests ] || { cmake -S . -B build-tests -G Ninja -DCMAKE_BUILD_TYPE=Debug >/dev/null && cmake --build build-tests; } || exit 1
+[ -f prebuilds/linux-arm64/electron_shm.node ] && [ -f prebuilds/linux-x64/electron_shm.node ] || node scripts/prebuild.js || exit 1
 
 BINFMT=/proc/sys/fs/binfmt_misc
 ENTRY=eshm-aarch64
@@ -57,9 +66,14 @@ if [ ! -e "$BINFMT/$ENTRY" ]; then
   registered=1
 fi
 
+# The TypeScript of the tests, compiled here by the machine's own esbuild:
+# tsx would cost each emulated process seconds (scripts/ts-precompiled.js).
+rm -rf .cache/ts-precompiled
+node_modules/.bin/esbuild $(git ls-files '*.ts' | grep -v '\.d\.ts$') --outdir=.cache/ts-precompiled \
+  --outbase=. --format=cjs --platform=node --target=node20 --log-level=warning || exit 1
+
 echo "Node $version arm64 under $(qemu-aarch64-static --version | head -1), ${#files[@]} test files"
 QEMU_LD_PREFIX=/usr/aarch64-linux-gnu \
-ESBUILD_BINARY_PATH=$PWD/node_modules/@esbuild/linux-x64/bin/esbuild \
 ESHM_EMULATED=qemu-aarch64 \
-  "$arm64_node" --import tsx --test --test-timeout=900000 --test-reporter=spec --test-reporter-destination=stdout \
-  --test-reporter=tap --test-reporter-destination="$tap" "${files[@]}"
+  "$arm64_node" --require ./scripts/ts-precompiled.js --test --test-concurrency=2 --test-timeout=900000 --test-reporter=spec --test-reporter-destination=stdout \
+  ${tap:+--test-reporter=tap --test-reporter-destination="$tap"} "${files[@]}"

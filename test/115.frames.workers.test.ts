@@ -4,14 +4,15 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { AnonMap, FrameChannel, type FramePublisher, ShmError } from 'electron-shm';
-import { collectGarbage, descriptorKinds, FIXTURES, sharedMappings } from './helpers';
+import { collectGarbage, descriptorKinds, FIXTURES, repeats, sharedMappings, SLOWDOWN } from './helpers';
 
-const TERMINATIONS = 200;
 const AT_ONCE = 4;
 const PROCESSES = 64;
 /** Where a worker is terminated: a random 0 to 10 ms after it reports one of these (test/fixtures/terminated-worker.js). */
 const STAGES = ['online', 'loading', 'importing', 'mapped', 'joined', 'holding a frame', 'waiting in next'];
 const PUBLISHER_STAGES = [...STAGES, 'waiting in loan'];
+/** In lanes of AT_ONCE; each lane meets every stage at least once. */
+const TERMINATIONS = repeats(200, AT_ONCE * PUBLISHER_STAGES.length);
 
 /** Resolves when `worker` reaches `stage`; rejects after `timeoutMs`. */
 function reaching(worker: Worker, stage: string, timeoutMs: number): Promise<void> {
@@ -76,7 +77,7 @@ describe('worker threads terminated at any moment', () => {
           });
           worker.on('error', (error) => failures.push(String(error)));
           try {
-            await reaching(worker, stage, 5000);
+            await reaching(worker, stage, 5000 * SLOWDOWN);
             reached.set(stage, (reached.get(stage) ?? 0) + 1);
             await sleep(Math.random() * 10);
           } catch (error) {
@@ -96,7 +97,7 @@ describe('worker threads terminated at any moment', () => {
       assert.equal(sharedMappings().length, mappingsBefore, 'every mapping of the workers is gone from /proc/self/maps');
       // Sockets only as "no more than before": on Node 24 the test runner's
       // own close on their own while a test runs. A socket left per import
-      // would still show, 200 times over.
+      // would still show, once per termination.
       const { 'socket:': socketsAfter = 0, ...after } = descriptorKinds();
       const { 'socket:': socketsBefore = 0, ...before } = descriptorsBefore;
       assert.deepEqual(after, before, 'every descriptor of the workers is closed');

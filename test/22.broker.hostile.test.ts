@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import { AnonMap, importHandle, type ShmError } from 'electron-shm';
 import { native } from '../main/native';
-import { descriptorKinds, finished, forkFixture, messageFrom, nodeArgs, report, startFixture, stopFixture, type FixtureChild } from './helpers';
+import { descriptorKinds, finished, forkFixture, messageFrom, nodeArgs, report, SLOWDOWN, startFixture, stopFixture, type FixtureChild } from './helpers';
 
 /** The broker's state in this process, read from the addon itself (not part of the API), as the library loads it. */
 const addon = native() as unknown as {
@@ -165,7 +165,13 @@ describe('the broker under hostile peers and exhausted descriptors', () => {
         return stats.closedByBroker + brokerState().connections >= 400;
       });
       const stats = await peerStats(peers);
-      assert.deepEqual(Object.keys(stats.answers), ['busy']);
+      // Peers that never send are evicted as the flood overflows (busy).
+      // Under emulation the flood outlasts the broker's deadline for a
+      // request, so some held peers are answered tooSlow first: right too.
+      const { busy, tooSlow, ...others } = stats.answers;
+      assert.ok((busy ?? 0) > 0, JSON.stringify(stats.answers));
+      assert.deepEqual(others, {});
+      if (SLOWDOWN === 1) assert.equal(tooSlow, undefined);
       assert.ok(brokerState().connections <= MAX_CONNECTIONS, `${brokerState().connections} held`);
       assert.ok(sockets() - baseline <= MAX_CONNECTIONS, `the broker has ${sockets() - baseline} more sockets`);
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AnonMap, importHandle, ShmError } from 'electron-shm';
-import { finished, startFixture, throwsCode } from './helpers';
+import { finished, messageFrom, startFixture, throwsCode } from './helpers';
 
 /** Permissions column of the /proc/self/maps lines of our memfd. */
 function memfdPermissions(): string[] {
@@ -20,7 +20,8 @@ describe('read-only sharing', () => {
       const writer = map.map();
       writer.bytes[0] = 17;
       const child = startFixture('read-only-escalation.ts');
-      const reply = new Promise<{ routes: Record<string, string>; firstByte: number }>((resolve) => child.once('message', resolve));
+      // Rejects, rather than waits for ever, if the child ends without replying.
+      const reply = messageFrom<{ routes: Record<string, string>; firstByte: number }>(child);
       child.send(map.exportHandle({ readOnly: true }));
       const [{ routes, firstByte }, ended] = await Promise.all([reply, finished(child)]);
       assert.equal(ended.code, 0, ended.stderr);

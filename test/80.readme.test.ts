@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { finished } from './helpers';
+import { finished, TS_LOADER } from './helpers';
 import { spawn } from 'node:child_process';
 
 const ROOT = path.join(__dirname, '..');
@@ -22,7 +22,7 @@ describe('README', () => {
   it('Tests that the README example is examples/readme-example.ts, and that it runs as written', async () => {
     const file = 'examples/readme-example.ts';
     assert.equal(readmeBlock(file), fs.readFileSync(path.join(ROOT, file), 'utf8'));
-    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...TS_LOADER, file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const result = await finished(child);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, 'hello from main\nhello from child\n');

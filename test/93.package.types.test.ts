@@ -11,6 +11,9 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { installApp, ROOT, type App } from './package-app';
 
+// A tool of this machine, run as its own executable (the node in PATH runs
+// its launcher): TypeScript's compiler is a native binary of the machine's
+// architecture, whatever runtime runs this test (under emulation, arm64).
 const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 
 // Every public export, used as a value or a type.
@@ -39,7 +42,7 @@ describe('the types in a fresh TypeScript app', () => {
     it(`Tests that tsc --strict compiles the app when ${title}`, () => {
       const compilerOptions = { strict: true, noEmit: true, module: 'nodenext', target: 'es2022', ...(types ? { types } : {}) };
       fs.writeFileSync(path.join(app.dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['app.ts'] }));
-      const run = spawnSync(process.execPath, [TSC, '-p', app.dir], { cwd: app.dir, encoding: 'utf8' });
+      const run = spawnSync(TSC, ['-p', app.dir], { cwd: app.dir, encoding: 'utf8' });
       assert.equal(run.status, 0, `tsc: ${run.stdout}${run.stderr}`);
     });
   }
@@ -47,7 +50,7 @@ describe('the types in a fresh TypeScript app', () => {
   it('Tests that the check can fail: a type error in the app is reported', () => {
     fs.writeFileSync(path.join(app.dir, 'bad.ts'), "import { AnonMap } from 'electron-shm';\nexport const n: number = AnonMap.create(1);\n");
     fs.writeFileSync(path.join(app.dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: 'nodenext' }, files: ['bad.ts'] }));
-    const run = spawnSync(process.execPath, [TSC, '-p', app.dir], { cwd: app.dir, encoding: 'utf8' });
+    const run = spawnSync(TSC, ['-p', app.dir], { cwd: app.dir, encoding: 'utf8' });
     assert.notEqual(run.status, 0);
     assert.match(run.stdout, /bad\.ts/);
   });

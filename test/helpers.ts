@@ -35,9 +35,20 @@ export interface ChildResult {
  */
 export const RUNTIME_FLAGS = process.execArgv.filter((flag) => flag === '--enable-sharedarraybuffer-per-context');
 
-/** What node needs before a fixture: the runtime flags, and tsx unless it is plain JavaScript (which starts faster without). */
+/**
+ * How this process loads TypeScript, for the processes it starts: tsx, or
+ * under emulation the precompiled JavaScript (scripts/ts-precompiled.js).
+ */
+export const TS_LOADER = loaderOf(process.execArgv);
+
+function loaderOf(execArgv: readonly string[]): string[] {
+  const at = execArgv.findIndex((flag) => flag === '--require' || flag === '--import');
+  return at >= 0 && at + 1 < execArgv.length ? execArgv.slice(at, at + 2) : ['--import', 'tsx'];
+}
+
+/** What node needs before a fixture: the runtime flags, and the TypeScript loader unless it is plain JavaScript (which starts faster without). */
 function fixtureExecArgv(fixture: string): string[] {
-  return [...RUNTIME_FLAGS, ...(fixture.endsWith('.js') ? [] : ['--import', 'tsx'])];
+  return [...RUNTIME_FLAGS, ...(fixture.endsWith('.js') ? [] : TS_LOADER)];
 }
 
 /** The arguments that start a fixture with node. */
@@ -60,6 +71,23 @@ export function startFixture(fixture: string, args: readonly string[] = [], opti
  * to start). Every wait for another process scales by it.
  */
 export const SLOWDOWN = process.env['ESHM_EMULATED'] ? 10 : 1;
+
+/**
+ * How many times to repeat a stress loop: `times`, or a tenth of it (at
+ * least `least`) under emulation, where each round costs ten times as long
+ * and the whole suite must still fit its time. The test itself is the same.
+ */
+export function repeats(times: number, least = 2): number {
+  return SLOWDOWN === 1 ? times : Math.max(least, Math.round(times / SLOWDOWN));
+}
+
+/**
+ * A test's `skip` under emulation: false, or why it cannot run under
+ * qemu-user (scripts/test-emulated.sh; the README lists these).
+ */
+export function notUnderEmulation(reason: string): string | false {
+  return process.env['ESHM_EMULATED'] ? `not under emulation: ${reason}` : false;
+}
 
 /** Waits for a child to end and collects what it printed. */
 export function finished(child: ChildProcess, timeoutMs = 20_000): Promise<ChildResult> {
@@ -214,7 +242,7 @@ export async function stopFixture(child: FixtureChild): Promise<void> {
 
 /** The next message from a forkUtility() child that satisfies `accept`. */
 export function messageFrom<T = Record<string, unknown>>(
-  child: UtilityChild & { stderrText?: () => string },
+  child: (UtilityChild | ChildProcess) & { stderrText?: () => string },
   accept: (message: T) => boolean = () => true,
   timeoutMs = 30_000,
 ): Promise<T> {

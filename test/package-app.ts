@@ -16,6 +16,15 @@ export const ROOT = path.join(__dirname, '..');
 /** Runs the command appended to it in a mount namespace where cmake, the compilers and the C headers are hidden (fixtures/hide-toolchain.sh). */
 export const IN_BARE_NAMESPACE = ['unshare', '--mount', '--propagation', 'private', '--', 'bash', path.join(__dirname, 'fixtures', 'hide-toolchain.sh')];
 
+/**
+ * npm itself, run by the runtime that runs the test, which comes first in
+ * the PATH of the install script too: the install is that runtime's (under
+ * emulation, arm64's). The runtimes of the matrix come without npm, so it
+ * is the machine's.
+ */
+const NPM_CLI = path.join(execFileSync('npm', ['root', '--global'], { encoding: 'utf8' }).trim(), 'npm', 'bin', 'npm-cli.js');
+const RUNTIME_FIRST_PATH = `${path.dirname(process.execPath)}${path.delimiter}${process.env['PATH'] ?? ''}`;
+
 interface LockEntry {
   dev?: boolean;
   devOptional?: boolean;
@@ -75,8 +84,9 @@ export function installApp(tag: string, npmArgs: string[] = [], wrap: string[] =
     }
     fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'app', private: true, dependencies: { 'electron-shm': `file:${name}` } }, null, 2));
     fs.writeFileSync(path.join(dir, 'package-lock.json'), JSON.stringify({ name: 'app', lockfileVersion: 3, requires: true, packages }, null, 2));
-    const [command, ...args] = [...wrap, 'npm', 'ci', '--offline', '--no-audit', '--no-fund', '--foreground-scripts', ...npmArgs];
-    const install = spawnSync(command!, args, { cwd: dir, encoding: 'utf8' });
+    const npm = [process.execPath, NPM_CLI, 'ci', '--offline', '--no-audit', '--no-fund', '--foreground-scripts', ...npmArgs];
+    const [command, ...args] = [...wrap, ...npm];
+    const install = spawnSync(command!, args, { cwd: dir, encoding: 'utf8', env: { ...process.env, PATH: RUNTIME_FIRST_PATH } });
     if (install.status !== 0) throw new Error(`npm ci in the app failed (${install.status}):\n${install.stdout}\n${install.stderr}`);
     return {
       dir,
