@@ -1,7 +1,7 @@
 /**
  * Frames between two processes through electron-shm, side by side with the
  * ways Node offers today and with the floor measured in C, on the Node that
- * runs this file. Prints one table; with `--json FILE`, also writes the
+ * runs this file; and a signal's round trip (bench/signals.ts). Prints one table; with `--json FILE`, also writes the
  * results there, for bench/runtimes.ts (`npm run bench`), which runs this
  * on each benchmarked runtime and writes bench/RESULTS.md.
  * Method: docs/benchmark.md.
@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { FrameChannel, forkUtility, type UtilityChild } from 'electron-shm';
 import { fmt, goalLines, renderTable, type RuntimeResults } from './report';
+import { signalRows } from './signals';
 
 const ROOT = path.join(__dirname, '..');
 const RUN_MS = Number(process.env.BENCH_RUN_MS ?? 1000);
@@ -227,6 +228,8 @@ async function measure(): Promise<RuntimeResults> {
     rows.push({ frame: size.name, method: 'floor: C memcpy of one frame (one core)', fps: 1e6 / copyUs, medianUs: copyUs, p99Us: null });
     rows.push({ frame: size.name, method: 'floor: C futex one-way wake (two cores)', fps: null, medianUs: c.futexOneWayUs.median, p99Us: c.futexOneWayUs.p99 });
   }
+
+  rows.push(...(await signalRows(c.futexOneWayUs)));
 
   const [small, , large] = shmResults as [Result, Result, Result];
   const ipc4k = ipcResults[2]!;

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { ShmError, outOfRange } from './errors.js';
-import { formatHandle, parseHandle, type HandleFields } from './handle.js';
+import { formatHandle, parseHandle, parseHandleOf, type HandleFields } from './handle.js';
 import { explainSpaceError } from './limits.js';
 import { MappedFile } from './mapped-file.js';
 import { native, type FileDescription, type NativeFile, type NativeFrameCore } from './native.js';
@@ -81,12 +81,14 @@ function defaultDir(): string {
 
 export class AnonMap extends MappedFile {
   readonly #handles = new Map<string, bigint>();
+  readonly #handleKind: 'map' | 'resizable';
   /** @internal A frame channel's core, whose eventfds travel with every export. */
   frameCore: NativeFrameCore | undefined;
 
-  /** @internal */
-  constructor(file: NativeFile, size: number, readOnly: boolean) {
+  /** @internal `handleKind`: what its handles say it is (a resizable map's memory says so). */
+  constructor(file: NativeFile, size: number, readOnly: boolean, handleKind: 'map' | 'resizable' = 'map') {
     super(file, size, readOnly);
+    this.#handleKind = handleKind;
   }
 
   /**
@@ -115,7 +117,7 @@ export class AnonMap extends MappedFile {
       // Only the file fallback reserves its pages, in `dir`.
       throw explainSpaceError(error, size, dir);
     }
-    return new AnonMap(file, size, false);
+    return new AnonMap(file, size, false, growable ? 'resizable' : 'map');
   }
 
   protected get kind(): string {
@@ -161,10 +163,10 @@ export class AnonMap extends MappedFile {
   exportHandle(exportOptions?: ExportOptions): string {
     const given = options('options', exportOptions, ['readOnly', 'once', 'pid']);
     const readOnly = boolean('options.readOnly', given.readOnly, false);
-    const once = boolean('options.once', given.once, false);
-    const pid = given.pid === undefined ? 0 : integerIn('options.pid', given.pid, 1, MAX_PID);
+    const { once, pid } = exportPolicy(given);
     const ticket = readOnly ? this.#exportReadOnly(once, pid) : native().exportFile(this.readWriteFile(), once, pid, this.frameCore);
-    const handle = formatHandle({ pid: ticket.pid, broker: ticket.nonce, id: ticket.id, size: this.size, readOnly, secret: ticket.secret });
+    const kind = this.frameCore === undefined ? this.#handleKind : 'frames';
+    const handle = formatHandle({ kind, pid: ticket.pid, broker: ticket.nonce, id: ticket.id, size: this.size, readOnly, secret: ticket.secret });
     this.#handles.set(handle, ticket.id);
     return handle;
   }
@@ -248,11 +250,11 @@ export class AnonMap extends MappedFile {
  * was exported read-only.
  */
 export function importHandle(handle: string, importOptions?: ImportOptions): AnonMap {
-  const fields = parseHandle(handle);
+  const fields = parseHandleOf(handle, 'map');
   const { file, description: got } = fetchHandle(fields, importOptions, false);
   try {
     if (got.companions > 0) {
-      throw new ShmError('ERR_HANDLE_INVALID', 'The handle is of a frame channel: import it with FrameChannel.import()');
+      throw new ShmError('ERR_HANDLE_INVALID', 'The memory came with other descriptors, as a frame channel does: it is not an anonymous map');
     }
     if (got.size !== fields.size) {
       throw new ShmError('ERR_HANDLE_INVALID', `The handle says ${fields.size} bytes but the memory has ${got.size}`);
@@ -267,6 +269,18 @@ export function importHandle(handle: string, importOptions?: ImportOptions): Ano
   return new AnonMap(file, fields.size, fields.readOnly);
 }
 
+/** @internal `once` and `pid` of an export's options (ExportOptions). */
+export function exportPolicy(given: { once?: unknown; pid?: unknown }): { once: boolean; pid: number } {
+  const once = boolean('options.once', given.once, false);
+  const pid = given.pid === undefined ? 0 : integerIn('options.pid', given.pid, 1, MAX_PID);
+  return { once, pid };
+}
+
+/** @internal `timeoutMs` of an import's options (ImportOptions). */
+export function importTimeoutMs(given: { timeoutMs?: unknown }): number {
+  return integerIn('options.timeoutMs', given.timeoutMs ?? DEFAULT_IMPORT_TIMEOUT_MS, 1, 600_000);
+}
+
 /**
  * @internal Asks the handle's exporter for the memory (and its companions),
  * and keeps it only if no process can make it smaller under this one's
@@ -279,7 +293,7 @@ export function fetchHandle(
   growable: boolean,
 ): { file: NativeFile; description: FileDescription } {
   const given = options('options', importOptions, ['timeoutMs', 'allowUnsealed']);
-  const timeoutMs = integerIn('options.timeoutMs', given.timeoutMs ?? DEFAULT_IMPORT_TIMEOUT_MS, 1, 600_000);
+  const timeoutMs = importTimeoutMs(given);
   const allowUnsealed = boolean('options.allowUnsealed', given.allowUnsealed, false);
   const file = native().fetchExport(fields.pid, fields.broker, fields.id, fields.secret, timeoutMs);
   try {

@@ -16,6 +16,7 @@ export type ShmErrorCode =
   | 'ENFILE'
   | 'ENOTSUP'
   | 'ETIMEDOUT'
+  | 'EOVERFLOW'
   | 'ERR_CLOSED'
   | 'ERR_HANDLE_INVALID'
   | 'ERR_HANDLE_REVOKED'

@@ -10,7 +10,7 @@ import { ShmError, invalidType, invalidValue, outOfRange } from './errors.js';
 import { FramePublisher } from './frame-publisher.js';
 import { FrameSubscriber } from './frame-subscriber.js';
 import { frameLayout, PIXEL_FORMATS, planeViews, type FrameLayout, type PixelFormat } from './frame-format.js';
-import { parseHandle } from './handle.js';
+import { parseHandleOf } from './handle.js';
 import { explainSpaceError } from './limits.js';
 import { native, type FrameGeometry, type NativeFrameCore } from './native.js';
 import { boolean, integerIn, options, string } from './validate.js';
@@ -167,12 +167,12 @@ export class FrameChannel {
 
   /** Opens, in this process, the channel behind a handle from exportHandle(). */
   static import(handle: string, importOptions?: ImportOptions): FrameChannel {
-    const fields = parseHandle(handle);
+    const fields = parseHandleOf(handle, 'frames');
     const { file, description: got } = fetchHandle(fields, importOptions, false);
     let core: NativeFrameCore | undefined;
     try {
       if (got.companions === 0) {
-        throw new ShmError('ERR_HANDLE_INVALID', 'The handle is of an anonymous map, not a frame channel: import it with importHandle()');
+        throw new ShmError('ERR_HANDLE_INVALID', 'The memory came without wake descriptors: it is not a frame channel');
       }
       if (got.size !== fields.size || fields.readOnly || got.readOnly) {
         throw new ShmError('ERR_HANDLE_INVALID', 'The memory received does not match the handle');

@@ -11,7 +11,7 @@ export { AnonMap, importHandle, MAX_MAP_SIZE, MAX_VIEW_LENGTH } from './anon-map
 export type { AnonMapOptions, ExportOptions, ImportOptions, MapOptions } from './anon-map.js';
 export { ShmError } from './errors.js';
 export type { ShmErrorCode } from './errors.js';
-export { inheritedMap, spawnWithMaps, INHERITED_MAPS_ENV } from './inherit.js';
+export { inheritedMap, inheritedSemaphore, spawnWithMaps, INHERITED_MAPS_ENV } from './inherit.js';
 export type { InheritedMapSpec, SpawnWithMapsOptions } from './inherit.js';
 export { SharedMemory } from './shared-memory.js';
 export type { Attachment, AttachOptions, OpenOptions } from './shared-memory.js';
@@ -20,6 +20,8 @@ export type { FileStatus } from './mapped-file.js';
 export { SysVSegment, IPC_PRIVATE } from './sysv-segment.js';
 export type { SegmentStatus, SysVOpenOptions } from './sysv-segment.js';
 export { limits } from './limits.js';
+export { Semaphore, MAX_SEMAPHORE_POST } from './semaphore.js';
+export type { SemaphoreExportOptions, SemaphoreImportOptions, SemaphoreOptions } from './semaphore.js';
 export { ResizableMap } from './resizable-map.js';
 export type { ResizableMapOptions } from './resizable-map.js';
 export type { SharedMemoryLimits } from './limits.js';

@@ -142,6 +142,15 @@ export interface Addon {
   createFrameCore(file: NativeFile, geometry: FrameGeometry, mapSize: number): NativeFrameCore;
   openFrameCore(file: NativeFile, mapSize: number): NativeFrameCore;
   frameHeaderBytes(): number;
+  /** A semaphore (native/core/semaphore.h): its eventfd, held as a NativeFile. */
+  createSemaphore(initial: number): NativeFile;
+  /** ERR_HANDLE_INVALID unless what an importer received is a semaphore, alone. */
+  checkSemaphore(file: NativeFile): void;
+  postSemaphore(file: NativeFile, count: number): void;
+  tryTakeSemaphore(file: NativeFile): boolean;
+  /** The wake handler gets `token` once when the count is above zero (at once if it is now); again only after another call. */
+  watchSemaphore(file: NativeFile, token: number): void;
+  unwatchSemaphore(file: NativeFile): void;
   setWakeHandler(handler: (tokens: number[]) => void): void;
   setWatcherActive(active: boolean): void;
   sysvKey(path: string, projectId: number): number;

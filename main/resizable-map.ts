@@ -12,7 +12,7 @@
  */
 import { AnonMap, fetchHandle, MAX_VIEW_LENGTH, type ExportOptions, type ImportOptions } from './anon-map.js';
 import { invalidType, invalidValue, outOfRange, ShmError } from './errors.js';
-import { parseHandle } from './handle.js';
+import { parseHandleOf } from './handle.js';
 import { native, type NativeFile, type NativeMapping, type ResizableHeader } from './native.js';
 import { integerIn, options, string } from './validate.js';
 import { growableViewBuffer } from './view-buffer.js';
@@ -100,12 +100,12 @@ export class ResizableMap {
    * shared read-write).
    */
   static import(handle: string, importOptions?: ImportOptions): ResizableMap {
-    const fields = parseHandle(handle);
+    const fields = parseHandleOf(handle, 'resizable');
     const { file, description } = fetchHandle(fields, importOptions, true);
     let anon: AnonMap | undefined;
     try {
       if (description.companions > 0) {
-        throw new ShmError('ERR_NOT_RESIZABLE', 'The handle is of a frame channel: import it with FrameChannel.import()');
+        throw new ShmError('ERR_HANDLE_INVALID', 'The memory came with other descriptors, as a frame channel does: it is not a resizable map');
       }
       if (fields.readOnly) throw new ShmError('ENOTSUP', 'A resizable map is shared read-write only');
       const header = file.readResizable(0);
@@ -115,7 +115,7 @@ export class ResizableMap {
       if (header.span % native().pageSize() !== 0 || header.span > maxSpan()) {
         throw new ShmError('ERR_MAP_CORRUPT', `The map's header says a span of ${header.span} bytes, which this module never writes (at most ${maxSpan()}, in whole pages)`);
       }
-      anon = new AnonMap(file, description.size, false);
+      anon = new AnonMap(file, description.size, false, 'resizable');
       return new ResizableMap(anon, file, header);
     } catch (error) {
       if (anon !== undefined) anon.close();

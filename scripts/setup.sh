@@ -34,7 +34,8 @@ libuv1-dev uv.h
 # The tests: GoogleTest for the core's; the arm64 binary's cross compiler
 # and qemu-user, which runs the official arm64 Node on it;
 # objdump for the binaries' symbol versions; Chromium for the demo's
-# end-to-end tests; ffmpeg for the demo's --video; util-linux and mount
+# end-to-end tests; ffmpeg for the demo's --video; python3 for a peer that
+# misbehaves (and Python's shared memory); util-linux and mount
 # for the limit tests' namespaces and lowered limits.
 tests='
 libgtest-dev /usr/include/gtest/gtest.h
@@ -43,6 +44,7 @@ qemu-user-static qemu-aarch64-static
 binutils objdump
 chromium /usr/bin/chromium
 ffmpeg ffmpeg
+python3 python3
 util-linux unshare
 util-linux setpriv
 util-linux prlimit

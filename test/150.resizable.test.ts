@@ -88,14 +88,16 @@ describe('resizable maps', () => {
       throwsCode(() => map.offsetOf(new Uint8Array(4)), 'ERR_INVALID_ARG_VALUE', TypeError);
       throwsCode(() => map.offsetOf([] as unknown as Uint8Array), 'ERR_INVALID_ARG_TYPE', TypeError);
       throwsCode(() => map.exportHandle({ readOnly: true } as object), 'ERR_INVALID_ARG_VALUE', TypeError);
-      throwsCode(() => ResizableMap.import(plain.exportHandle({ readOnly: true })), 'ENOTSUP', ShmError);
+      // Only a forged handle says a resizable map is read-only.
+      throwsCode(() => ResizableMap.import(map.exportHandle().replace(':rw:', ':ro:')), 'ENOTSUP', ShmError);
+      throwsCode(() => ResizableMap.import(plain.exportHandle({ readOnly: true })), 'ERR_HANDLE_INVALID', ShmError);
       const writable = AnonMap.create(2 * PAGE);
       try {
-        throwsCode(() => ResizableMap.import(writable.exportHandle()), 'ERR_NOT_RESIZABLE', ShmError);
+        throwsCode(() => ResizableMap.import(writable.exportHandle()), 'ERR_HANDLE_INVALID', ShmError);
       } finally {
         writable.close();
       }
-      throwsCode(() => ResizableMap.import(channel.exportHandle()), 'ERR_NOT_RESIZABLE', ShmError);
+      throwsCode(() => ResizableMap.import(channel.exportHandle()), 'ERR_HANDLE_INVALID', ShmError);
       throwsCode(() => ResizableMap.import('not a handle'), 'ERR_HANDLE_INVALID', ShmError);
     } finally {
       map.close();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AnonMap, importHandle, ShmError } from 'electron-shm';
+import { AnonMap, FrameChannel, importHandle, ResizableMap, Semaphore, ShmError } from 'electron-shm';
 import { throwsCode } from './helpers';
 
 function withField(handle: string, index: number, value: string): string {
@@ -10,13 +10,13 @@ function withField(handle: string, index: number, value: string): string {
 }
 
 describe('handle strings', () => {
-  it('Tests that a handle is versioned text naming pid, broker, id, size, access and a 128-bit secret', () => {
+  it('Tests that a handle is versioned text naming kind, pid, broker, id, size, access and a 128-bit secret', () => {
     const map = AnonMap.create(5000);
     const shown = AnonMap.create(5000);
     try {
       const handle = map.exportHandle();
-      assert.match(handle, /^electron-shm:1:[0-9]+:[0-9a-f]{16}:[0-9]+:5000:rw:[0-9a-f]{32}$/);
-      assert.equal(handle.split(':')[2], String(process.pid));
+      assert.match(handle, /^electron-shm:2:map:[0-9]+:[0-9a-f]{16}:[0-9]+:5000:rw:[0-9a-f]{32}$/);
+      assert.equal(handle.split(':')[3], String(process.pid));
       assert.notEqual(map.exportHandle(), handle, 'each export has its own id and secret');
       assert.match(shown.exportHandle({ readOnly: true }), /:5000:ro:/);
     } finally {
@@ -38,15 +38,15 @@ describe('handle strings', () => {
         `${handle}0`,
         ` ${handle}`,
         handle.toUpperCase(),
-        withField(handle, 2, '0'),
-        withField(handle, 2, '-5'),
-        withField(handle, 3, 'zzzzzzzzzzzzzzzz'),
-        withField(handle, 4, '0'),
+        withField(handle, 3, '0'),
+        withField(handle, 3, '-5'),
+        withField(handle, 4, 'zzzzzzzzzzzzzzzz'),
         withField(handle, 5, '0'),
-        withField(handle, 5, '1.5'),
-        withField(handle, 6, 'rx'),
-        withField(handle, 7, 'g'.repeat(32)),
-        withField(handle, 2, '99999999999'),
+        withField(handle, 6, '0'),
+        withField(handle, 6, '1.5'),
+        withField(handle, 7, 'rx'),
+        withField(handle, 8, 'g'.repeat(32)),
+        withField(handle, 3, '99999999999'),
       ]) {
         throwsCode(() => importHandle(bad), 'ERR_HANDLE_INVALID', ShmError);
       }
@@ -55,13 +55,72 @@ describe('handle strings', () => {
     }
   });
 
-  it('Tests that a handle of a newer format version says so', () => {
+  it('Tests that a handle of another format version says so: a newer one, or version 1 (which had no kind)', () => {
     const map = AnonMap.create(4096);
     try {
-      const newer = withField(map.exportHandle(), 1, '2');
-      assert.throws(() => importHandle(newer), (error: ShmError) => error.code === 'ERR_HANDLE_INVALID' && /version 2/.test(error.message));
+      const handle = map.exportHandle();
+      const newer = withField(handle, 1, '3');
+      assert.throws(() => importHandle(newer), (error: ShmError) => error.code === 'ERR_HANDLE_INVALID' && /version 3/.test(error.message));
+      const older = handle.replace('electron-shm:2:map:', 'electron-shm:1:');
+      assert.throws(() => importHandle(older), (error: ShmError) => error.code === 'ERR_HANDLE_INVALID' && /version 1/.test(error.message));
     } finally {
       map.close();
+    }
+  });
+
+  it('Tests that a kind or a size that does not fit its kind is ERR_HANDLE_INVALID', () => {
+    const map = AnonMap.create(4096);
+    const semaphore = Semaphore.create();
+    try {
+      const handle = map.exportHandle();
+      throwsCode(() => importHandle(withField(handle, 2, 'Map')), 'ERR_HANDLE_INVALID', ShmError);
+      throwsCode(() => importHandle(withField(handle, 2, 'file')), 'ERR_HANDLE_INVALID', ShmError);
+      throwsCode(() => importHandle(withField(handle, 6, '0')), 'ERR_HANDLE_INVALID', ShmError);
+      const semaphoreHandle = semaphore.exportHandle();
+      assert.match(semaphoreHandle, /^electron-shm:2:semaphore:[0-9]+:[0-9a-f]{16}:[0-9]+:0:rw:[0-9a-f]{32}$/);
+      throwsCode(() => Semaphore.import(withField(semaphoreHandle, 6, '8')), 'ERR_HANDLE_INVALID', ShmError);
+      throwsCode(() => Semaphore.import(withField(semaphoreHandle, 7, 'ro')), 'ERR_HANDLE_INVALID', ShmError);
+    } finally {
+      map.close();
+      semaphore.close();
+    }
+  });
+
+  it('Tests that each import refuses the handles of every other kind with ERR_HANDLE_INVALID, naming the import that takes them, and fetches nothing', () => {
+    const map = AnonMap.create(4096);
+    const resizable = ResizableMap.create(4096, { span: 65536 });
+    const channel = FrameChannel.create({ width: 16, height: 16, slots: 2 });
+    const semaphore = Semaphore.create();
+    const imports: Record<string, (handle: string) => { close(): void }> = {
+      'importHandle()': importHandle,
+      'ResizableMap.import()': ResizableMap.import,
+      'FrameChannel.import()': FrameChannel.import,
+      'Semaphore.import()': Semaphore.import,
+    };
+    try {
+      // `once` handles: a refusal that had fetched would have used them up.
+      const handles: Record<string, string> = {
+        'importHandle()': map.exportHandle({ once: true }),
+        'ResizableMap.import()': resizable.exportHandle({ once: true }),
+        'FrameChannel.import()': channel.exportHandle({ once: true }),
+        'Semaphore.import()': semaphore.exportHandle({ once: true }),
+      };
+      for (const [importer, take] of Object.entries(imports)) {
+        for (const [owner, handle] of Object.entries(handles)) {
+          if (owner === importer) continue;
+          assert.throws(
+            () => take(handle),
+            (error: ShmError) => error instanceof ShmError && error.code === 'ERR_HANDLE_INVALID' && error.message.includes(`import it with ${owner}`),
+            `${importer} of a handle for ${owner}`,
+          );
+        }
+      }
+      for (const [importer, take] of Object.entries(imports)) take(handles[importer]!).close();
+    } finally {
+      map.close();
+      resizable.close();
+      channel.close();
+      semaphore.close();
     }
   });
 
@@ -69,10 +128,10 @@ describe('handle strings', () => {
     const map = AnonMap.create(4096);
     try {
       const handle = map.exportHandle();
-      const secret = handle.split(':')[7]!;
+      const secret = handle.split(':')[8]!;
       const flipped = (secret[0] === '0' ? '1' : '0') + secret.slice(1);
-      throwsCode(() => importHandle(withField(handle, 7, flipped)), 'ERR_HANDLE_INVALID', ShmError);
-      throwsCode(() => importHandle(withField(handle, 4, '999999')), 'ERR_HANDLE_INVALID', ShmError);
+      throwsCode(() => importHandle(withField(handle, 8, flipped)), 'ERR_HANDLE_INVALID', ShmError);
+      throwsCode(() => importHandle(withField(handle, 5, '999999')), 'ERR_HANDLE_INVALID', ShmError);
     } finally {
       map.close();
     }
@@ -83,10 +142,10 @@ describe('handle strings', () => {
     const shown = AnonMap.create(8192);
     try {
       const handle = map.exportHandle();
-      throwsCode(() => importHandle(withField(handle, 5, '4096')), 'ERR_HANDLE_INVALID', ShmError);
-      throwsCode(() => importHandle(withField(handle, 6, 'ro')), 'ERR_HANDLE_INVALID', ShmError);
+      throwsCode(() => importHandle(withField(handle, 6, '4096')), 'ERR_HANDLE_INVALID', ShmError);
+      throwsCode(() => importHandle(withField(handle, 7, 'ro')), 'ERR_HANDLE_INVALID', ShmError);
       const readOnly = shown.exportHandle({ readOnly: true });
-      throwsCode(() => importHandle(withField(readOnly, 6, 'rw')), 'ERR_HANDLE_INVALID', ShmError);
+      throwsCode(() => importHandle(withField(readOnly, 7, 'rw')), 'ERR_HANDLE_INVALID', ShmError);
     } finally {
       map.close();
       shown.close();
@@ -97,7 +156,7 @@ describe('handle strings', () => {
     const map = AnonMap.create(4096);
     try {
       const handle = map.exportHandle();
-      throwsCode(() => importHandle(withField(handle, 2, '1')), 'ERR_HANDLE_REVOKED', ShmError);
+      throwsCode(() => importHandle(withField(handle, 3, '1')), 'ERR_HANDLE_REVOKED', ShmError);
     } finally {
       map.close();
     }

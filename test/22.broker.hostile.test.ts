@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import { AnonMap, importHandle, type ShmError } from 'electron-shm';
 import { native } from '../main/native';
-import { descriptorKinds, finished, forkFixture, messageFrom, nodeArgs, report, SLOWDOWN, startFixture, stopFixture, type FixtureChild } from './helpers';
+import { assertNoMoreDescriptors, descriptorKinds, finished, forkFixture, messageFrom, nodeArgs, report, SLOWDOWN, startFixture, stopFixture, type FixtureChild } from './helpers';
 
 /** The broker's state in this process, read from the addon itself (not part of the API), as the library loads it. */
 const addon = native() as unknown as {
@@ -66,12 +66,6 @@ function sockets(): number {
  * `before`. Fewer is no leak: children of earlier tests leave sockets that
  * Node closes a little later.
  */
-function assertNoMoreDescriptors(before: Record<string, number>): void {
-  for (const [kind, count] of Object.entries(descriptorKinds())) {
-    assert.ok(count <= (before[kind] ?? 0), `${count} ${kind} descriptors, ${before[kind] ?? 0} before`);
-  }
-}
-
 /** Starts a fixture with at most 256 descriptors, and an IPC channel. */
 function startLimited(fixture: string, args: string[] = []): ChildProcess {
   return spawn('bash', ['-c', 'ulimit -n 256 && exec "$@"', 'bash', process.execPath, ...nodeArgs(fixture, args)], {

@@ -72,11 +72,13 @@ describe('importing memory whose size another process can change', () => {
     }
   });
 
-  it("Tests that a resizable map's handle given to importHandle is refused with ERR_UNSEALED: its memory can grow", () => {
+  it("Tests that a resizable map's memory is refused by importHandle with ERR_UNSEALED, whatever kind its handle claims: it can grow", () => {
     const map = ResizableMap.create(4096, { span: 1 << 20 });
     try {
-      throwsCode(() => importHandle(map.exportHandle()), 'ERR_UNSEALED', ShmError);
-      throwsCode(() => FrameChannel.import(map.exportHandle()), 'ERR_UNSEALED', ShmError);
+      throwsCode(() => importHandle(map.exportHandle()), 'ERR_HANDLE_INVALID', ShmError);
+      // An exporter that lies about the kind: the memory itself is refused.
+      throwsCode(() => importHandle(map.exportHandle().replace(':resizable:', ':map:')), 'ERR_UNSEALED', ShmError);
+      throwsCode(() => FrameChannel.import(map.exportHandle().replace(':resizable:', ':frames:')), 'ERR_UNSEALED', ShmError);
     } finally {
       map.close();
     }
@@ -100,14 +102,21 @@ describe('importing memory whose size another process can change', () => {
 
   it('Tests that a non-boolean allowUnsealed is ERR_INVALID_ARG_TYPE, before anything is imported', () => {
     const map = AnonMap.create(4096);
+    const channel = FrameChannel.create({ width: 16, height: 16 });
+    const resizable = ResizableMap.create(4096, { span: 1 << 20 });
     try {
-      const handle = map.exportHandle({ once: true });
-      throwsCode(() => importHandle(handle, { allowUnsealed: 'yes' as unknown as boolean }), 'ERR_INVALID_ARG_TYPE', TypeError);
-      throwsCode(() => FrameChannel.import(handle, { allowUnsealed: 1 as unknown as boolean }), 'ERR_INVALID_ARG_TYPE', TypeError);
-      throwsCode(() => ResizableMap.import(handle, { allowUnsealed: null as unknown as boolean }), 'ERR_INVALID_ARG_TYPE', TypeError);
-      importHandle(handle).close(); // the once handle was not used up by the refusals
+      const handles = { map: map.exportHandle({ once: true }), channel: channel.exportHandle({ once: true }), resizable: resizable.exportHandle({ once: true }) };
+      throwsCode(() => importHandle(handles.map, { allowUnsealed: 'yes' as unknown as boolean }), 'ERR_INVALID_ARG_TYPE', TypeError);
+      throwsCode(() => FrameChannel.import(handles.channel, { allowUnsealed: 1 as unknown as boolean }), 'ERR_INVALID_ARG_TYPE', TypeError);
+      throwsCode(() => ResizableMap.import(handles.resizable, { allowUnsealed: null as unknown as boolean }), 'ERR_INVALID_ARG_TYPE', TypeError);
+      // The once handles were not used up by the refusals.
+      importHandle(handles.map).close();
+      FrameChannel.import(handles.channel).close();
+      ResizableMap.import(handles.resizable).close();
     } finally {
       map.close();
+      channel.close();
+      resizable.close();
     }
   });
 });

@@ -175,6 +175,16 @@ export function descriptorKinds(): Record<string, number> {
   return kinds;
 }
 
+/**
+ * Fails if any kind of descriptor is more numerous than in `before`. Fewer
+ * is fine: the runtime's own (the test runner's sockets) come and go.
+ */
+export function assertNoMoreDescriptors(before: Record<string, number>): void {
+  for (const [kind, count] of Object.entries(descriptorKinds())) {
+    assert.ok(count <= (before[kind] ?? 0), `${count} ${kind} descriptors, ${before[kind] ?? 0} before`);
+  }
+}
+
 export function mappingLines(): string[] {
   return fs.readFileSync('/proc/self/maps', 'utf8').trim().split('\n');
 }

@@ -10,6 +10,7 @@
 #include "binding/frame_js.h"
 #include "binding/mapping_js.h"
 #include "binding/open_js.h"
+#include "binding/semaphore_js.h"
 #include "binding/sysv_js.h"
 #include "binding/watcher_js.h"
 #include "core/frame_channel.h"
@@ -57,6 +58,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("revokeExport", Napi::Function::New<RevokeExport>(env));
   exports.Set("fetchExport", Napi::Function::New<FetchExport>(env));
   exports.Set("brokerState", Napi::Function::New<BrokerState>(env));
+  exports.Set("createSemaphore", Napi::Function::New<CreateSemaphoreJs>(env));
+  exports.Set("checkSemaphore", Napi::Function::New<CheckSemaphoreJs>(env));
+  exports.Set("postSemaphore", Napi::Function::New<PostSemaphoreJs>(env));
+  exports.Set("tryTakeSemaphore", Napi::Function::New<TryTakeSemaphoreJs>(env));
+  exports.Set("watchSemaphore", Napi::Function::New<WatchSemaphoreJs>(env));
+  exports.Set("unwatchSemaphore", Napi::Function::New<UnwatchSemaphoreJs>(env));
   exports.Set("createFrameCore", Napi::Function::New<FrameCore::Create>(env));
   exports.Set("openFrameCore", Napi::Function::New<FrameCore::Open>(env));
   exports.Set("frameHeaderBytes", Napi::Function::New<FrameHeaderBytes>(env));

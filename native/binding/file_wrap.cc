@@ -4,6 +4,7 @@
 #include "binding/convert.h"
 #include "binding/errors_js.h"
 #include "binding/mapping_js.h"
+#include "binding/watcher_js.h"
 #include "core/mapping.h"
 #include "core/resizable.h"
 #include "core/shared_file.h"
@@ -141,6 +142,9 @@ Napi::Value SharedFile::GrowResizable(const Napi::CallbackInfo& info) {
 std::vector<UniqueFd> SharedFile::TakeCompanions() { return std::move(companions_); }
 
 Napi::Value SharedFile::Close(const Napi::CallbackInfo& info) {
+  // A semaphore's descriptor may be watched: its number must leave the
+  // watcher before it can be reused.
+  if (fd_.valid()) UnwatchFd(info.Env(), fd_.get());
   fd_.reset();
   companions_.clear();
   return info.Env().Undefined();
