@@ -1,7 +1,8 @@
 /**
  * Frames between two processes through electron-shm, side by side with the
  * ways Node offers today and with the floor measured in C, on the Node that
- * runs this file; and a signal's round trip (bench/signals.ts). Prints one table; with `--json FILE`, also writes the
+ * runs this file; a signal's round trip (bench/signals.ts); and frames
+ * doing real work, fanned out to 1, 2 and 4 subscribers (bench/work.ts). Prints one table; with `--json FILE`, also writes the
  * results there, for bench/runtimes.ts (`npm run bench`), which runs this
  * on each benchmarked runtime and writes bench/RESULTS.md.
  * Method: docs/benchmark.md.
@@ -13,6 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { FrameChannel, forkUtility, type UtilityChild } from 'electron-shm';
 import { fmt, goalLines, renderTable, type RuntimeResults } from './report';
 import { signalRows } from './signals';
+import { workRows } from './work';
 
 const ROOT = path.join(__dirname, '..');
 const RUN_MS = Number(process.env.BENCH_RUN_MS ?? 1000);
@@ -230,6 +232,7 @@ async function measure(): Promise<RuntimeResults> {
   }
 
   rows.push(...(await signalRows(c.futexOneWayUs)));
+  rows.push(...(await workRows()));
 
   const [small, , large] = shmResults as [Result, Result, Result];
   const ipc4k = ipcResults[2]!;

@@ -14,7 +14,7 @@ export type { ShmErrorCode } from './errors.js';
 export { inheritedMap, inheritedSemaphore, spawnWithMaps, INHERITED_MAPS_ENV } from './inherit.js';
 export type { InheritedMapSpec, SpawnWithMapsOptions } from './inherit.js';
 export { SharedMemory } from './shared-memory.js';
-export type { Attachment, AttachOptions, OpenOptions } from './shared-memory.js';
+export type { Attachment, AttachOptions, Compat, OpenOptions } from './shared-memory.js';
 export { MapView } from './views.js';
 export type { FileStatus } from './mapped-file.js';
 export { SysVSegment, IPC_PRIVATE } from './sysv-segment.js';

@@ -1,7 +1,9 @@
 /**
- * The inheritance protocol (after NSPR's PR_ProcessAttrSetInheritableFileMap
- * and PR_GetInheritedFileMap): a Node child process receives maps and
- * semaphores as extra descriptors at spawn and finds each by name.
+ * The inheritance protocol: a Node child process receives maps and
+ * semaphores as extra descriptors at spawn and finds each by name, as in
+ * NSPR's anonfm test (the descriptor named in an environment variable; NSPR
+ * declares PR_ProcessAttrSetInheritableFileMap and PR_GetInheritedFileMap
+ * for this but leaves them unimplemented).
  */
 import { spawn, type ChildProcess, type SpawnOptions, type StdioOptions } from 'node:child_process';
 import { AnonMap } from './anon-map.js';

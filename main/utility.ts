@@ -163,6 +163,20 @@ export interface UtilityParent extends EventEmitter {
 let parent: UtilityParent | undefined;
 
 /**
+ * Starts forwarding the parent's messages when the first 'message'
+ * listener comes, once for good: a listener added after a once() listener
+ * went must not forward each message a second time.
+ */
+function forwardOnFirstListener(emitter: EventEmitter, forward: () => void): void {
+  let forwarding = false;
+  emitter.on('newListener', (event) => {
+    if (event !== 'message' || forwarding) return;
+    forwarding = true;
+    forward();
+  });
+}
+
+/**
  * In a process started by forkUtility(): the channel to its parent, over
  * Electron's process.parentPort or Node's IPC channel. ENOTCONN if this
  * process has neither.
@@ -174,18 +188,10 @@ export function utilityParent(): UtilityParent {
   if (electronPort) {
     emitter.postMessage = (message) => electronPort.postMessage(message);
     // Listening keeps the port open, as a listener on Node's channel does.
-    emitter.on('newListener', (event) => {
-      if (event === 'message' && emitter.listenerCount('message') === 0) {
-        electronPort.on('message', (event) => emitter.emit('message', event.data));
-      }
-    });
+    forwardOnFirstListener(emitter, () => electronPort.on('message', (event) => emitter.emit('message', event.data)));
   } else if (typeof process.send === 'function') {
     emitter.postMessage = (message) => process.send!(message as object);
-    emitter.on('newListener', (event) => {
-      if (event === 'message' && emitter.listenerCount('message') === 0) {
-        process.on('message', (message) => emitter.emit('message', message));
-      }
-    });
+    forwardOnFirstListener(emitter, () => process.on('message', (message) => emitter.emit('message', message)));
   } else {
     throw new ShmError('ENOTCONN', 'This process has no parent channel: it was not started by forkUtility()');
   }

@@ -35,7 +35,8 @@ libuv1-dev uv.h
 # and qemu-user, which runs the official arm64 Node on it;
 # objdump for the binaries' symbol versions; Chromium for the demo's
 # end-to-end tests; ffmpeg for the demo's --video; python3 for a peer that
-# misbehaves (and Python's shared memory); util-linux and mount
+# misbehaves and for Python's shared memory; NSPR (and pkg-config, which
+# finds it) for a program of NSPR's named memory; util-linux and mount
 # for the limit tests' namespaces and lowered limits.
 tests='
 libgtest-dev /usr/include/gtest/gtest.h
@@ -45,6 +46,8 @@ binutils objdump
 chromium /usr/bin/chromium
 ffmpeg ffmpeg
 python3 python3
+libnspr4-dev /usr/include/nspr/prshm.h
+pkg-config pkg-config
 util-linux unshare
 util-linux setpriv
 util-linux prlimit

@@ -80,11 +80,13 @@ cpp_sanitized() {
 # node_suite NODE LABEL [V8 FLAGS...]: the whole Node suite on one runtime,
 # in full detail to the log (spec), its results as TAP into LABEL.tap,
 # which also gives the counts. No test may take 3 minutes: a hang is a
-# failure, not a stuck run.
+# failure, not a stuck run. Two files at a time: most of a file's time is
+# spent waiting for the processes it starts, and on two cores Node's
+# default would run one.
 node_suite() {
   local node=$1 tap=$RESULTS/$2.tap
   shift 2
-  "$node" "$@" --import tsx --test --test-timeout=180000 --test-reporter=spec --test-reporter-destination=stdout \
+  "$node" "$@" --import tsx --test --test-concurrency=2 --test-timeout=180000 --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$tap" test/*.test.ts
   local status=$?
   counts=$(awk '/^# (pass|fail|skipped|todo|cancelled) / { printf "%s%s %s", sep, $3, $2; sep = ", " }' "$tap")

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AnonMap, FrameChannel, forkUtility, importHandle, Sample, type Frame, type FramePolicy } from 'electron-shm';
-import { throwsCode } from './helpers';
+import { forkFixture, messageFrom, stopFixture, throwsCode } from './helpers';
 
 async function rejectsCode(promise: Promise<unknown>, code: string): Promise<void> {
   await assert.rejects(promise, (error: { code?: string; message?: string }) => {
@@ -305,5 +305,19 @@ describe('frame channel: handles and helpers', () => {
     const script = "try { require('electron-shm').utilityParent(); console.log('OK') } catch (e) { console.log(e.code) }";
     const run = spawnSync(process.execPath, ['-e', script], { cwd: __dirname, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     assert.equal(run.stdout.trim(), 'ENOTCONN', run.stderr);
+  });
+
+  it("Tests that a child's message listener added after a once() listener gets each message once", async () => {
+    const child = forkFixture('utility-listeners.js');
+    try {
+      const listening = messageFrom(child, (m: unknown) => m === 'listening');
+      child.postMessage('first');
+      await listening;
+      const seen = messageFrom<string[]>(child, (m: unknown) => Array.isArray(m));
+      for (const message of ['a', 'b', 'last']) child.postMessage(message);
+      assert.deepEqual(await seen, ['a', 'b', 'last']);
+    } finally {
+      await stopFixture(child);
+    }
   });
 });

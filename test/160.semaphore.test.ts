@@ -16,6 +16,7 @@ import {
   forkFixture,
   messageFrom,
   nodeArgs,
+  repeats,
   SLOWDOWN,
   stopFixture,
   throwsCode,
@@ -242,10 +243,11 @@ describe('Semaphore handles', () => {
     }
   });
 
-  it('Tests that 10,000 create, export, import and close cycles leave no descriptor, export or watch behind', async () => {
+  const cycles = repeats(10_000);
+  it(`Tests that ${cycles.toLocaleString('en-US')} create, export, import and close cycles leave no descriptor, export or watch behind`, async () => {
     collectGarbage();
     const before = descriptorKinds();
-    for (let i = 0; i < 10_000; i++) {
+    for (let i = 0; i < cycles; i++) {
       const semaphore = Semaphore.create();
       const imported = Semaphore.import(semaphore.exportHandle({ once: i % 2 === 0 }));
       if (i % 100 === 0) {
@@ -285,7 +287,8 @@ describe('Semaphore between processes', () => {
     }
   });
 
-  it('Tests that 10,000 posts from two processes give exactly 10,000 successful waits across three processes', async () => {
+  const posts = repeats(10_000);
+  it(`Tests that ${posts.toLocaleString('en-US')} posts from two processes give exactly as many successful waits across three processes`, async () => {
     const semaphore = Semaphore.create();
     const handle = semaphore.exportHandle();
     const peers = await Promise.all([0, 1, 2, 3].map(() => peerWith(handle)));
@@ -293,7 +296,7 @@ describe('Semaphore between processes', () => {
       const [posterA, posterB, waiterA, waiterB] = peers as [FixtureChild, FixtureChild, FixtureChild, FixtureChild];
       // The waiters wait until a second without posts tells them it is over.
       const idle = 1000 * SLOWDOWN;
-      const waited = [waiterA, waiterB].map((peer) => ask(peer, { wait: 10_000, timeoutMs: idle }, 120_000));
+      const waited = [waiterA, waiterB].map((peer) => ask(peer, { wait: posts, timeoutMs: idle }, 120_000));
       let here = 0;
       const waitingHere = (async () => {
         for (;;) {
@@ -306,12 +309,13 @@ describe('Semaphore between processes', () => {
           }
         }
       })();
-      await Promise.all([ask(posterA, { post: 2500, each: 2 }, 120_000), ask(posterB, { post: 5000 }, 120_000)]);
+      // Half in posts of 2, half in posts of 1.
+      await Promise.all([ask(posterA, { post: posts / 4, each: 2 }, 120_000), ask(posterB, { post: posts / 2 }, 120_000)]);
       const [a, b] = await Promise.all(waited);
       await waitingHere;
       assert.equal(a!.code, 'ETIMEDOUT');
       assert.equal(b!.code, 'ETIMEDOUT');
-      assert.equal(a!.waited! + b!.waited! + here, 10_000, `waits: ${a!.waited} + ${b!.waited} + ${here}`);
+      assert.equal(a!.waited! + b!.waited! + here, posts, `waits: ${a!.waited} + ${b!.waited} + ${here}`);
       assert.equal(semaphore.tryWait(), false, 'nothing is left');
     } finally {
       await Promise.all(peers.map(stopFixture));

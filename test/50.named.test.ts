@@ -103,13 +103,32 @@ describe('SharedMemory (named)', () => {
     }
   });
 
+  it('Tests that every name Linux takes is taken: any bytes but "/" and NUL, up to 255 of them, with or without one leading "/"', () => {
+    const prefix = uniqueName('');
+    for (const tail of ['my shm:1', 'sp ace', 'ä€😀', 'tab\tnew\nline', '.hidden', '...', 'x'.repeat(255 - Buffer.byteLength(prefix))]) {
+      const name = prefix + tail;
+      for (const given of [name, `/${name}`]) {
+        const shm = SharedMemory.open(given, 4096, { create: true, exclusive: true });
+        try {
+          assert.equal(shm.name, `/${name}`);
+          assert.equal(fs.statSync(`/dev/shm/${name}`).size, 4096);
+        } finally {
+          shm.close();
+          SharedMemory.unlink(given);
+        }
+        assert.equal(fs.existsSync(`/dev/shm/${name}`), false);
+      }
+    }
+  });
+
   it('Tests that bad names, sizes, modes and option combinations are refused by name', () => {
     const open = (name: unknown, size: unknown = 4096, options?: unknown) => () => SharedMemory.open(name as string, size as number, options as never);
-    for (const name of ['', '/', 'a/b', '//a', '.', '..', 'sp ace', 'x'.repeat(251), 'ä']) {
-      throwsCode(open(name), 'ERR_INVALID_ARG_VALUE', TypeError);
+    for (const name of ['', '/', 'a/b', '//a', '/a/', '.', '..', '/.', '/..', 'a\0b', 'x'.repeat(256), '/' + 'x'.repeat(256), 'ä'.repeat(128), 'a\ud800']) {
+      throwsCode(open(name, 4096, { create: true }), 'ERR_INVALID_ARG_VALUE', TypeError);
+      throwsCode(() => SharedMemory.unlink(name), 'ERR_INVALID_ARG_VALUE', TypeError);
     }
     throwsCode(open(5), 'ERR_INVALID_ARG_TYPE', TypeError);
-    throwsCode(() => SharedMemory.unlink('a/b'), 'ERR_INVALID_ARG_VALUE', TypeError);
+    throwsCode(() => SharedMemory.unlink(5 as never), 'ERR_INVALID_ARG_TYPE', TypeError);
     const name = uniqueName('bad');
     throwsCode(open(name, 0, { create: true }), 'ERR_OUT_OF_RANGE', RangeError);
     throwsCode(open(name, -1, { create: true }), 'ERR_OUT_OF_RANGE', RangeError);

@@ -33,13 +33,13 @@ describe('the set-up script', () => {
     assert.equal(demo.stdout.trim(), 'cmake g++ libuv1-dev');
     const test = run([...IN_BARE_NAMESPACE, 'bash', SETUP, '--print', 'test']);
     assert.equal(test.status, 0, test.stderr);
-    assert.equal(test.stdout.trim(), 'binutils cmake g++ g++-aarch64-linux-gnu libgtest-dev libuv1-dev');
+    assert.equal(test.stdout.trim(), 'binutils cmake g++ g++-aarch64-linux-gnu libgtest-dev libnspr4-dev libuv1-dev');
   });
 
   it('Tests that a user who is not root is told what to install, and nothing runs', () => {
     const result = run([...IN_BARE_NAMESPACE, ...AS_NOBODY, 'bash', SETUP, 'test']);
     assert.equal(result.status, 1);
-    assert.match(result.stderr, /missing Debian packages: binutils cmake g\+\+ g\+\+-aarch64-linux-gnu libgtest-dev libuv1-dev/);
+    assert.match(result.stderr, /missing Debian packages: binutils cmake g\+\+ g\+\+-aarch64-linux-gnu libgtest-dev libnspr4-dev libuv1-dev/);
     assert.match(result.stderr, /apt-get install --no-install-recommends binutils cmake/);
     assert.doesNotMatch(result.stdout + result.stderr, /npm (warn|error)|added \d+ packages/);
   });
