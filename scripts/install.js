@@ -4,7 +4,7 @@
 // loads here: nothing is compiled. Otherwise (and always in a clone of the
 // repository) the module is built from source with cmake-js, after saying
 // why and what that needs. The loader
-// (main/addon-location.ts) takes a binary built here before a prebuilt one.
+// (main/lib/addon-location.ts) takes a binary built here before a prebuilt one.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');

@@ -131,7 +131,7 @@ leftovers() {
 stage "TypeScript: build, type-check (Electron $(node -p "require('electron/package.json').version") and $(node -p "require('electron-latest/package.json').version"))" typescript
 stage "C++: the native core (ctest)" cpp
 # The binaries the package ships (scripts/prebuild.js): linux-x64, and
-# linux-arm64 cross-compiled; test/91 checks what they need of the system.
+# linux-arm64 cross-compiled; test/091 checks what they need of the system.
 stage "Prebuilt binaries: linux-x64 and linux-arm64 (cross-compiled)" node scripts/prebuild.js
 stage "C++ under AddressSanitizer and UndefinedBehaviorSanitizer: the native core and its fuzz targets (ctest)" cpp_sanitized
 

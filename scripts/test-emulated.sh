@@ -21,8 +21,8 @@ cd "$(dirname "$0")/.."
 # The quick set, a few minutes: the binary's whole surface once (create,
 # map, views, handles across processes, read-only, seals, named, errors,
 # frames, System V, resizable) and the prebuilt binaries' own test.
-QUICK=(test/10.anon-map.create.test.ts test/21.handle.processes.test.ts test/30.read-only.test.ts test/50.named.test.ts
-  test/60.errors.test.ts test/91.package.portable-binaries.test.ts test/100.frames.api.test.ts test/150.resizable.test.ts)
+QUICK=(test/010.anon-map.create.test.ts test/021.handle.processes.test.ts test/030.read-only.test.ts test/050.named.test.ts
+  test/060.errors.test.ts test/091.package.portable-binaries.test.ts test/100.frames.api.test.ts test/150.resizable.test.ts)
 files=("${QUICK[@]}")
 tap=
 given=0

@@ -2,6 +2,8 @@
 // (which the end-to-end tests rely on to find zero errors, so it must find
 // real ones), the preview's scaling, the luma figures and the rates.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { LumaAnalysis } from '../main/demo/luma-analysis';
 import { scaledPreview } from '../main/demo/preview';
@@ -16,6 +18,23 @@ function frame(frameNumber: number, geometry: PatternGeometry = SMALL): Uint8Arr
   drawPattern(pixels, geometry, frameNumber);
   return pixels;
 }
+
+describe("the demo's place", () => {
+  it('Tests that the demo imports the library only by its package name, as an app does', () => {
+    const dir = path.join(__dirname, '..', 'main', 'demo');
+    const files = fs.readdirSync(dir).filter((file) => file.endsWith('.ts'));
+    assert.ok(files.length > 10, 'no demo files found: the check would prove nothing');
+    const outside: string[] = [];
+    for (const file of files) {
+      const text = fs.readFileSync(path.join(dir, file), 'utf8');
+      for (const [, specifier] of text.matchAll(/(?:from|import\(|require\()\s*['"]([^'"]+)['"]/g)) {
+        if (specifier!.startsWith('.') && !specifier!.startsWith('./')) outside.push(`${file}: ${specifier}`);
+      }
+    }
+    assert.deepEqual(outside, []);
+    assert.ok(fs.readFileSync(path.join(dir, 'pipeline.ts'), 'utf8').includes("from 'electron-shm'"));
+  });
+});
 
 describe('the test pattern', () => {
   it('Tests that a drawn frame passes the check and carries its frame number', () => {

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { AnonMap, IPC_PRIVATE, limits, SharedMemory, ShmError, SysVSegment } from 'electron-shm';
+import { AnonMap, Attachment, IPC_PRIVATE, limits, SharedMemory, ShmError, SysVSegment } from 'electron-shm';
 import { FIXTURES, finished, nodeArgs, report, startFixture, throwsCode, uniqueName } from './helpers';
 
 /** Keys of test segments: 0x45 in the top byte (scripts/test-all.sh checks none is left). */
@@ -106,6 +106,7 @@ describe('System V segments', () => {
       assert.equal(status.detachTime, null);
       assert.ok(status.changeTime instanceof Date);
       assert.equal(status.removed, false);
+      assert.ok(reader instanceof Attachment, 'SharedMemory and SysVSegment attach the same type');
       reader.detach();
       assert.equal(reader.length, 0);
       const afterDetach = segment.stat();

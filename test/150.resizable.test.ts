@@ -89,7 +89,7 @@ describe('resizable maps', () => {
       throwsCode(() => map.offsetOf([] as unknown as Uint8Array), 'ERR_INVALID_ARG_TYPE', TypeError);
       throwsCode(() => map.exportHandle({ readOnly: true } as object), 'ERR_INVALID_ARG_VALUE', TypeError);
       // Only a forged handle says a resizable map is read-only.
-      throwsCode(() => ResizableMap.import(map.exportHandle().replace(':rw:', ':ro:')), 'ENOTSUP', ShmError);
+      throwsCode(() => ResizableMap.import(map.exportHandle().replace(':rw:', ':ro:')), 'ERR_HANDLE_INVALID', ShmError);
       throwsCode(() => ResizableMap.import(plain.exportHandle({ readOnly: true })), 'ERR_HANDLE_INVALID', ShmError);
       const writable = AnonMap.create(2 * PAGE);
       try {

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { AnonMap, FrameChannel, MAX_SEMAPHORE_POST, Semaphore, ShmError, spawnWithMaps } from 'electron-shm';
-import { native } from '../main/native';
+import { native } from '../main/lib/native';
 import {
   assertNoMoreDescriptors,
   collectGarbage,

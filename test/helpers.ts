@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { forkUtility, type UtilityChild } from 'electron-shm';
+import { EMULATED, SLOWDOWN } from './fixtures/slowdown';
 
 export const FIXTURES = path.join(__dirname, 'fixtures');
 
@@ -64,13 +65,8 @@ export function startFixture(fixture: string, args: readonly string[] = [], opti
   return spawn(process.execPath, nodeArgs(fixture, args), { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], ...options });
 }
 
-/**
- * How much slower processes run here than on the machine the waits were
- * measured for: 1, or 10 under emulation (scripts/test-emulated.sh sets
- * ESHM_EMULATED: arm64 Node under qemu-user, where a process takes seconds
- * to start). Every wait for another process scales by it.
- */
-export const SLOWDOWN = process.env['ESHM_EMULATED'] ? 10 : 1;
+/** Every wait for another process scales by SLOWDOWN (test/fixtures/slowdown.js). */
+export { EMULATED, SLOWDOWN };
 
 /**
  * How many times to repeat a stress loop: `times`, or a tenth of it (at
@@ -86,7 +82,7 @@ export function repeats(times: number, least = 2): number {
  * qemu-user (scripts/test-emulated.sh; the README lists these).
  */
 export function notUnderEmulation(reason: string): string | false {
-  return process.env['ESHM_EMULATED'] ? `not under emulation: ${reason}` : false;
+  return EMULATED ? `not under emulation: ${reason}` : false;
 }
 
 /** Waits for a child to end and collects what it printed. */

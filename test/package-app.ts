@@ -3,7 +3,7 @@
  * installed into a fresh app with `npm ci --offline`, from npm's cache
  * (which `npm ci` in this repository filled: no network). The app's lock
  * file is made from this repository's, for the package's own dependencies,
- * so that npm needs no registry answer. Used by test/92 to test/96.
+ * so that npm needs no registry answer. Used by test/092 to test/096.
  */
 import { execFileSync, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import * as crypto from 'node:crypto';

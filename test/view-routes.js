@@ -2,7 +2,7 @@
 // pages (docs/zero-copy-views.md, "The routes"), each as a check that throws
 // when the route breaks the lifetime rule. Plain JavaScript, so that the
 // same checks run in processes where tsx cannot load (Node 20 without the
-// SharedArrayBuffer global): test/12.views.routes.test.ts runs them in the
+// SharedArrayBuffer global): test/012.views.routes.test.ts runs them in the
 // test's runtime, test/fixtures/view-routes-runner.js under other V8 flags.
 'use strict';
 const assert = require('node:assert/strict');

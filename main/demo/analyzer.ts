@@ -8,7 +8,7 @@
  * Main → analyzer: WorkerCommand. Analyzer → main: AnalyzerReport, or a
  * WorkerFailure before it exits.
  */
-import type { Frame, FrameChannel, FrameSubscriber, ShmError } from '../index.js';
+import type { Frame, FrameChannel, FrameSubscriber, ShmError } from 'electron-shm';
 import { LumaAnalysis, type LumaFigures } from './luma-analysis.js';
 import { readFrameMeta, type AnalyzerReport } from './protocol.js';
 import { checkPatternFrame } from './test-pattern.js';

@@ -4,33 +4,25 @@
  * A call's outcome travels as a BridgeReply, so that both bridges give the
  * page the same errors with the same codes.
  */
-import { invalidType, invalidValue } from '../errors.js';
-import { integerIn, string } from '../validate.js';
 import { BRIDGE_CALLS, type BridgeCall, type BridgeReply } from './bridge-api.js';
 import type { DemoPipeline } from './pipeline.js';
 import { MAX_FPS, MIN_FPS, RESOLUTION_NAMES, type ResolutionName } from './protocol.js';
+import { oneOf, refused, wholeNumberIn } from './call-arguments.js';
 
 function argumentCount(call: BridgeCall, args: readonly unknown[], count: number): void {
-  if (args.length !== count) throw invalidValue(`the arguments of ${call}`, count === 0 ? 'none' : `exactly ${count}`, args);
-}
-
-function resolution(value: unknown): ResolutionName {
-  if (!RESOLUTION_NAMES.includes(string('name', value) as ResolutionName)) {
-    throw invalidValue('name', `one of ${RESOLUTION_NAMES.join(', ')}`, value);
-  }
-  return value as ResolutionName;
+  if (args.length !== count) throw refused('ERR_INVALID_ARG_VALUE', `the arguments of ${call}`, count === 0 ? 'none' : `exactly ${count}`, args);
 }
 
 type Handler = (pipeline: DemoPipeline, args: readonly unknown[]) => unknown;
 
 const HANDLERS: Record<BridgeCall, { arity: number; run: Handler }> = {
   stats: { arity: 0, run: (pipeline) => pipeline.stats() },
-  setResolution: { arity: 1, run: (pipeline, [name]) => pipeline.setResolution(resolution(name)) },
-  setFps: { arity: 1, run: (pipeline, [fps]) => pipeline.setFps(integerIn('fps', fps, MIN_FPS, MAX_FPS)) },
+  setResolution: { arity: 1, run: (pipeline, [name]) => pipeline.setResolution(oneOf<ResolutionName>('name', name, RESOLUTION_NAMES)) },
+  setFps: { arity: 1, run: (pipeline, [fps]) => pipeline.setFps(wholeNumberIn('fps', fps, MIN_FPS, MAX_FPS)) },
   setPaused: {
     arity: 1,
     run: (pipeline, [paused]) => {
-      if (typeof paused !== 'boolean') throw invalidType('paused', 'a boolean', paused);
+      if (typeof paused !== 'boolean') throw refused('ERR_INVALID_ARG_TYPE', 'paused', 'a boolean', paused);
       return pipeline.setPaused(paused);
     },
   },
@@ -47,7 +39,7 @@ const HANDLERS: Record<BridgeCall, { arity: number; run: Handler }> = {
 export function bridgeDispatcher(pipeline: DemoPipeline): (call: unknown, args: readonly unknown[]) => Promise<BridgeReply> {
   return async (call, args) => {
     try {
-      if (!BRIDGE_CALLS.includes(call as BridgeCall)) throw invalidValue('call', `one of ${BRIDGE_CALLS.join(', ')}`, call);
+      if (!BRIDGE_CALLS.includes(call as BridgeCall)) throw refused('ERR_INVALID_ARG_VALUE', 'call', `one of ${BRIDGE_CALLS.join(', ')}`, call);
       const handler = HANDLERS[call as BridgeCall];
       argumentCount(call as BridgeCall, args, handler.arity);
       return { value: (await handler.run(pipeline, args)) ?? null };

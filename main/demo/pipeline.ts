@@ -11,7 +11,7 @@
  */
 import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
-import { FrameChannel, forkUtility, ShmError, type FrameSubscriber, type UtilityChild } from '../index.js';
+import { FrameChannel, forkUtility, ShmError, type FrameSubscriber, type UtilityChild } from 'electron-shm';
 import type { AnalyzerStats, DemoStats, Preview, ProcessState } from './bridge-api.js';
 import { scaledPreview } from './preview.js';
 import {

@@ -7,7 +7,7 @@
  * Main → producer: WorkerCommand. Producer → main: ProducerReport, or a
  * WorkerFailure before it exits.
  */
-import type { FrameChannel, FramePublisher, Sample, ShmError } from '../index.js';
+import type { FrameChannel, FramePublisher, Sample, ShmError } from 'electron-shm';
 import { FrameClock } from './frame-clock.js';
 import { writeFrameMeta, type FrameSource, type ProducerReport } from './protocol.js';
 import { drawPattern } from './test-pattern.js';

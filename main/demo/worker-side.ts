@@ -3,7 +3,7 @@
  * the demo's main process: talk to it, give up with a reason, and open the
  * channels it hands them.
  */
-import { FrameChannel, utilityParent, type ShmError } from '../index.js';
+import { FrameChannel, utilityParent, type ShmError } from 'electron-shm';
 import type { WorkerCommand, WorkerMessage } from './protocol.js';
 
 const parent = utilityParent();

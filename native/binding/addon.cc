@@ -13,7 +13,6 @@
 #include "binding/semaphore_js.h"
 #include "binding/sysv_js.h"
 #include "binding/watcher_js.h"
-#include "core/frame_channel.h"
 #include "core/mapping.h"
 
 namespace eshm {
@@ -24,10 +23,6 @@ namespace {
 
 Napi::Value PageSizeJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(PageSize()));
-}
-
-Napi::Value FrameHeaderBytes(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(frames::HeaderBytes()));
 }
 
 // Runs as the environment ends (a worker's too), before V8 frees anything.
@@ -66,7 +61,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unwatchSemaphore", Napi::Function::New<UnwatchSemaphoreJs>(env));
   exports.Set("createFrameCore", Napi::Function::New<FrameCore::Create>(env));
   exports.Set("openFrameCore", Napi::Function::New<FrameCore::Open>(env));
-  exports.Set("frameHeaderBytes", Napi::Function::New<FrameHeaderBytes>(env));
+  exports.Set("frameConstants", FrameConstants(env));
   exports.Set("setWakeHandler", Napi::Function::New<SetWakeHandler>(env));
   exports.Set("setWatcherActive", Napi::Function::New<SetWatcherActive>(env));
   exports.Set("sysvKey", Napi::Function::New<SysvKey>(env));

@@ -52,8 +52,7 @@ Napi::Value ExportFile(const Napi::CallbackInfo& info) {
     for (int fd : Napi::ObjectWrap<FrameCore>::Unwrap(info[3].As<Napi::Object>())->WakeFds(env)) fds.push_back(fd);
   }
   ExportTicket ticket;
-  Status s = Export(fds, policy, &ticket);
-  if (!s.ok()) ThrowStatus(env, s);
+  ThrowIfFailed(env, Export(fds, policy, &ticket));
   Data(env).exports.insert(ticket.id);
 
   Napi::Object out = Napi::Object::New(env);
@@ -80,8 +79,7 @@ Napi::Value FetchExport(const Napi::CallbackInfo& info) {
   ticket.id = ToId(info[2]);
   ticket.secret = FromHex(ToString(info[3]));
   Received received;
-  Status s = Fetch(ticket, static_cast<int>(ToU64(info[4])), &received);
-  if (!s.ok()) ThrowStatus(env, s);
+  ThrowIfFailed(env, Fetch(ticket, static_cast<int>(ToU64(info[4])), &received));
   return SharedFile::Wrap(env, std::move(received.fd), std::move(received.companions));
 }
 

@@ -11,6 +11,11 @@ namespace eshm {
 // class) with code, and syscall and errno where a system call failed.
 [[noreturn]] void ThrowStatus(Napi::Env env, const Status& status);
 
+// ThrowStatus when the core call failed.
+inline void ThrowIfFailed(Napi::Env env, const Status& status) {
+  if (!status.ok()) ThrowStatus(env, status);
+}
+
 // setErrorClass(ShmError): called once by TypeScript when it loads the addon.
 Napi::Value SetErrorClass(const Napi::CallbackInfo& info);
 

@@ -38,7 +38,7 @@ Napi::Object SharedFile::Wrap(Napi::Env env, UniqueFd fd, std::vector<UniqueFd> 
 SharedFile::SharedFile(const Napi::CallbackInfo& info) : ObjectWrap<SharedFile>(info) {}
 
 int SharedFile::Fd(Napi::Env env) const {
-  if (!fd_.valid()) ThrowStatus(env, Status::Own("ERR_CLOSED", "the shared memory is closed"));
+  if (!fd_.valid()) ThrowStatus(env, Status::Own("ERR_CLOSED", "The shared memory is closed"));
   return fd_.get();
 }
 
@@ -49,8 +49,7 @@ Napi::Value SharedFile::GetFd(const Napi::CallbackInfo& info) {
 Napi::Value SharedFile::Describe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   FileInfo file;
-  Status s = DescribeFile(Fd(env), &file);
-  if (!s.ok()) ThrowStatus(env, s);
+  ThrowIfFailed(env, DescribeFile(Fd(env), &file));
   Napi::Object out = Napi::Object::New(env);
   out.Set("size", Napi::Number::New(env, static_cast<double>(file.size)));
   out.Set("readOnly", Napi::Boolean::New(env, file.read_only));
@@ -65,15 +64,13 @@ Napi::Value SharedFile::Describe(const Napi::CallbackInfo& info) {
 
 // sealForSharing(readOnly)
 Napi::Value SharedFile::SealForSharing(const Napi::CallbackInfo& info) {
-  Status s = eshm::SealForSharing(Fd(info.Env()), ToBool(info[0]));
-  if (!s.ok()) ThrowStatus(info.Env(), s);
+  ThrowIfFailed(info.Env(), eshm::SealForSharing(Fd(info.Env()), ToBool(info[0])));
   return info.Env().Undefined();
 }
 
 Napi::Value SharedFile::ReopenReadOnly(const Napi::CallbackInfo& info) {
   UniqueFd ro;
-  Status s = eshm::ReopenReadOnly(Fd(info.Env()), &ro);
-  if (!s.ok()) ThrowStatus(info.Env(), s);
+  ThrowIfFailed(info.Env(), eshm::ReopenReadOnly(Fd(info.Env()), &ro));
   return Wrap(info.Env(), std::move(ro));
 }
 
@@ -95,8 +92,7 @@ Napi::Value SharedFile::Map(const Napi::CallbackInfo& info) {
 // allocate(): gives the memory its pages now, so that running out of memory
 // is an error here (ENOSPC) rather than a SIGBUS at a later first touch.
 Napi::Value SharedFile::Allocate(const Napi::CallbackInfo& info) {
-  Status s = eshm::Reserve(Fd(info.Env()));
-  if (!s.ok()) ThrowStatus(info.Env(), s);
+  ThrowIfFailed(info.Env(), eshm::Reserve(Fd(info.Env())));
   return info.Env().Undefined();
 }
 
@@ -117,8 +113,7 @@ Napi::Object HeaderObject(Napi::Env env, uint64_t size, uint64_t span) {
 Napi::Value SharedFile::InitResizable(const Napi::CallbackInfo& info) {
   const uint64_t size = ToU64(info[0]);
   const uint64_t span = ToU64(info[1]);
-  Status s = eshm::InitResizable(Fd(info.Env()), size, span);
-  if (!s.ok()) ThrowStatus(info.Env(), s);
+  ThrowIfFailed(info.Env(), eshm::InitResizable(Fd(info.Env()), size, span));
   return HeaderObject(info.Env(), size, span);
 }
 
@@ -126,16 +121,14 @@ Napi::Value SharedFile::InitResizable(const Napi::CallbackInfo& info) {
 Napi::Value SharedFile::ReadResizable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint64_t size = 0, span = 0;
-  Status s = eshm::ReadResizable(Fd(env), ToU64(info[0]), &size, &span);
-  if (!s.ok()) ThrowStatus(env, s);
+  ThrowIfFailed(env, eshm::ReadResizable(Fd(env), ToU64(info[0]), &size, &span));
   return HeaderObject(env, size, span);
 }
 
 // growResizable(wanted, span) -> the size after
 Napi::Value SharedFile::GrowResizable(const Napi::CallbackInfo& info) {
   uint64_t now = 0;
-  Status s = eshm::GrowResizable(Fd(info.Env()), ToU64(info[0]), ToU64(info[1]), &now);
-  if (!s.ok()) ThrowStatus(info.Env(), s);
+  ThrowIfFailed(info.Env(), eshm::GrowResizable(Fd(info.Env()), ToU64(info[0]), ToU64(info[1]), &now));
   return Napi::Number::New(info.Env(), static_cast<double>(now));
 }
 

@@ -1,14 +1,10 @@
 #include "binding/frame_js.h"
 
-#include <poll.h>
-#include <sys/mman.h>
-
 #include "binding/addon_data.h"
 #include "binding/convert.h"
 #include "binding/errors_js.h"
 #include "binding/file_wrap.h"
 #include "binding/watcher_js.h"
-#include "core/wake_socket.h"
 
 namespace eshm {
 namespace {
@@ -29,8 +25,18 @@ frames::Geometry GeometryFrom(const Napi::Object& o) {
 
 Napi::Number Num(Napi::Env env, uint64_t value) { return Napi::Number::New(env, static_cast<double>(value)); }
 
-void Check(Napi::Env env, const Status& s) {
-  if (!s.ok()) ThrowStatus(env, s);
+const char* StateName(frames::PublisherState state) {
+  switch (state) {
+    case frames::PublisherState::kNone:
+      return "none";
+    case frames::PublisherState::kAlive:
+      return "alive";
+    case frames::PublisherState::kClosed:
+      return "closed";
+    case frames::PublisherState::kCrashed:
+      return "crashed";
+  }
+  return "crashed";
 }
 
 }  // namespace
@@ -62,100 +68,50 @@ FrameCore::FrameCore(const Napi::CallbackInfo& info) : ObjectWrap<FrameCore>(inf
 
 FrameCore::~FrameCore() { Release(); }
 
-// createFrameCore(file, geometry, mapSize) -> FrameCore: writes a new header into the
-// (zeroed) memory and makes one wake socket pair per endpoint.
+Napi::Object FrameCore::Wrap(Napi::Env env, std::unique_ptr<frames::OpenChannel> open) {
+  Napi::Object object = Data(env).frame_core_class.New({});
+  Unwrap(object)->open_ = std::move(open);
+  return object;
+}
+
+// createFrameCore(file, geometry, mapSize) -> FrameCore over new (zeroed) memory.
 Napi::Value FrameCore::Create(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   SharedFile* file = Napi::ObjectWrap<SharedFile>::Unwrap(info[0].As<Napi::Object>());
-  frames::Geometry geometry = GeometryFrom(info[1].As<Napi::Object>());
-  // Receive and send end of each endpoint's wake socket pair, in turn.
-  std::vector<UniqueFd> wake(2 * static_cast<size_t>(geometry.endpoints));
-  for (size_t e = 0; e < geometry.endpoints; ++e) Check(env, CreateWakePair(&wake[2 * e], &wake[2 * e + 1]));
-  uint64_t map_size = ToU64(info[2]);
-  Napi::Object object = Data(env).frame_core_class.New({});
-  FrameCore* core = Unwrap(object);
-  core->Attach(env, file->Fd(env), std::move(wake));
-  frames::Channel::Init(static_cast<frames::Header*>(core->header_), geometry);
-  // The creator's geometry passes the check every importer makes.
-  core->Open(env, map_size);
-  return object;
+  const frames::Geometry geometry = GeometryFrom(info[1].As<Napi::Object>());
+  std::unique_ptr<frames::OpenChannel> open;
+  ThrowIfFailed(env, frames::OpenChannel::Create(file->Fd(env), geometry, ToU64(info[2]), &open));
+  return Wrap(env, std::move(open));
 }
 
-// openFrameCore(file, mapSize) -> FrameCore: checks an imported channel's
-// header and takes the wake sockets that came with it from `file`.
+// openFrameCore(file, mapSize) -> FrameCore over an imported channel, with
+// the wake sockets that came with it in `file`.
 Napi::Value FrameCore::Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   SharedFile* file = Napi::ObjectWrap<SharedFile>::Unwrap(info[0].As<Napi::Object>());
-  uint64_t map_size = ToU64(info[1]);
-  if (map_size < frames::HeaderBytes()) {
-    ThrowStatus(env, Status::Own("ERR_HANDLE_INVALID", "the memory is too small to be a frame channel"));
-  }
-  Napi::Object object = Data(env).frame_core_class.New({});
-  FrameCore* core = Unwrap(object);
-  core->Attach(env, file->Fd(env), file->TakeCompanions());
-  core->Open(env, map_size);
-  return object;
-}
-
-// Reads and checks the mapped header's geometry, once: the channel keeps
-// that copy and never trusts the shared one again.
-void FrameCore::Open(Napi::Env env, uint64_t map_size) {
-  frames::Geometry geometry;
-  Status s = wake_.size() % 2 == 0
-                 ? frames::ReadGeometry(static_cast<frames::Header*>(header_), map_size, wake_.size() / 2, &geometry)
-                 : Status::Own("ERR_HANDLE_INVALID", "the frame channel came without its wake descriptors");
-  for (size_t i = 0; s.ok() && i < wake_.size(); ++i) s = CheckWakeSocket(wake_[i].get());
-  if (!s.ok()) {
-    Release();
-    ThrowStatus(env, s);
-  }
-  // Wakers send on the second end of each pair.
-  std::vector<int> fds;
-  for (size_t e = 0; e < geometry.endpoints; ++e) fds.push_back(wake_[2 * e + 1].get());
-  channel_ = std::make_unique<frames::Channel>(static_cast<frames::Header*>(header_), geometry, std::move(fds));
-}
-
-void FrameCore::Attach(Napi::Env env, int fd, std::vector<UniqueFd> wake) {
-  void* header = mmap(nullptr, frames::HeaderBytes(), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
-  if (header == MAP_FAILED) ThrowStatus(env, Status::Sys("mmap"));
-  header_ = header;
-  wake_ = std::move(wake);
+  const int fd = file->Fd(env);
+  std::unique_ptr<frames::OpenChannel> open;
+  ThrowIfFailed(env, frames::OpenChannel::Import(fd, file->TakeCompanions(), ToU64(info[1]), &open));
+  return Wrap(env, std::move(open));
 }
 
 void FrameCore::Release() {
-  if (header_ == nullptr) return;
-  if (channel_ != nullptr) {
-    channel_->ReleasePublisher();
-    // Subscribers exist only with an endpoint, whose release frees them too.
-    if (endpoint_ >= 0) {
-      UnwatchFd(Napi::Env(env_), wake_[2 * endpoint_].get());
-      channel_->ReleaseEndpoint();
-    }
-  }
-  if (publisher_pidfd_.valid()) UnwatchFd(Napi::Env(env_), publisher_pidfd_.get());
-  channel_.reset();
-  munmap(header_, frames::HeaderBytes());
-  header_ = nullptr;
-  wake_.clear();
-  publisher_pidfd_.reset();
-  endpoint_ = -1;
+  if (open_ == nullptr) return;
+  // Out of the watcher before the core closes them.
+  for (int fd : open_->WatchedFds()) UnwatchFd(Napi::Env(env_), fd);
+  open_.reset();
 }
 
-frames::Channel& FrameCore::Channel(Napi::Env env) const {
-  if (channel_ == nullptr) ThrowStatus(env, Status::Own("ERR_CLOSED", "the frame channel is closed"));
-  return *channel_;
+frames::OpenChannel& FrameCore::Live(Napi::Env env) const {
+  if (open_ == nullptr) ThrowStatus(env, Status::Own("ERR_CLOSED", "The frame channel is closed"));
+  return *open_;
 }
 
-std::vector<int> FrameCore::WakeFds(Napi::Env env) const {
-  Channel(env);
-  std::vector<int> fds;
-  for (const UniqueFd& w : wake_) fds.push_back(w.get());
-  return fds;
-}
+std::vector<int> FrameCore::WakeFds(Napi::Env env) const { return Live(env).WakeFds(); }
 
 Napi::Value FrameCore::Geometry(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const frames::Geometry& g = Channel(env).geometry();
+  const frames::Geometry& g = Live(env).channel().geometry();
   Napi::Object o = Napi::Object::New(env);
   o.Set("width", Num(env, g.width));
   o.Set("height", Num(env, g.height));
@@ -173,28 +129,28 @@ Napi::Value FrameCore::Geometry(const Napi::CallbackInfo& info) {
 // reporting `token` to the wake handler. Once per FrameCore.
 Napi::Value FrameCore::Join(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (endpoint_ >= 0) return env.Undefined();
-  uint32_t endpoint = 0;
-  Check(env, Channel(env).ClaimEndpoint(&endpoint));
+  frames::OpenChannel& open = Live(env);
+  if (open.joined()) return env.Undefined();
+  int wake_fd = -1;
+  ThrowIfFailed(env, open.Join(&wake_fd));
   try {
-    WatchFd(env, wake_[2 * endpoint].get(), static_cast<uint32_t>(ToU64(info[0])), true);
+    WatchFd(env, wake_fd, static_cast<uint32_t>(ToU64(info[0])), true);
   } catch (...) {
-    channel_->ReleaseEndpoint();
+    open.Leave();
     throw;
   }
-  endpoint_ = static_cast<int>(endpoint);
   return env.Undefined();
 }
 
 Napi::Value FrameCore::ClaimPublisher(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Check(env, Channel(env).ClaimPublisher());
+  ThrowIfFailed(env, Live(env).channel().ClaimPublisher());
   return env.Undefined();
 }
 
 Napi::Value FrameCore::ReleasePublisher(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Channel(env).ReleasePublisher();
+  Live(env).channel().ReleasePublisher();
   return env.Undefined();
 }
 
@@ -203,42 +159,32 @@ Napi::Value FrameCore::ReleasePublisher(const Napi::CallbackInfo& info) {
 // reports the token when it exits.
 Napi::Value FrameCore::PublisherState(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  frames::PublisherInfo p;
-  Check(env, Channel(env).Publisher(&p));
-  auto state = [&](const char* s) { return Napi::String::New(env, s); };
-  if (p.identity == 0) return state(p.epoch == 0 ? "none" : p.closed ? "closed" : "crashed");
-  if (p.identity == SelfIdentity()) return state("alive");
-  if (watched_publisher_ == p.identity && publisher_pidfd_.valid()) {
-    pollfd pfd{publisher_pidfd_.get(), POLLIN, 0};
-    return state(poll(&pfd, 1, 0) > 0 ? "crashed" : "alive");
+  frames::OpenChannel& open = Live(env);
+  frames::PublisherState state;
+  frames::PublisherWatch change;
+  ThrowIfFailed(env, open.Publisher(info[0].IsNumber(), &state, &change));
+  if (change.retired.valid()) UnwatchFd(env, change.retired.get());
+  if (change.started >= 0) {
+    try {
+      WatchFd(env, change.started, static_cast<uint32_t>(ToU64(info[0])), false);
+    } catch (...) {
+      open.StopWatchingPublisher();
+      throw;
+    }
   }
-  if (!info[0].IsNumber()) return state(IsAlive(p.identity) ? "alive" : "crashed");
-  if (publisher_pidfd_.valid()) UnwatchFd(env, publisher_pidfd_.get());
-  publisher_pidfd_.reset();
-  watched_publisher_ = 0;
-  UniqueFd pidfd;
-  Status s = OpenPidfd(p.identity, &pidfd);
-  // The identity was read from shared memory, which any peer may write: a
-  // pid it cannot watch (gone, a thread's, none) is no error of this
-  // process. Unwatched, a live publisher's exit is still seen by the
-  // waits' periodic look (RECHECK_MS).
-  if (!s.ok()) return state(IsAlive(p.identity) ? "alive" : "crashed");
-  WatchFd(env, pidfd.get(), static_cast<uint32_t>(ToU64(info[0])), false);
-  publisher_pidfd_ = std::move(pidfd);
-  watched_publisher_ = p.identity;
-  return state("alive");
+  return Napi::String::New(env, StateName(state));
 }
 
 Napi::Value FrameCore::AddSubscriber(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t subscriber = 0;
-  Check(env, Channel(env).AddSubscriber(&subscriber));
+  ThrowIfFailed(env, Live(env).channel().AddSubscriber(&subscriber));
   return Num(env, subscriber);
 }
 
 Napi::Value FrameCore::RemoveSubscriber(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Channel(env).RemoveSubscriber(static_cast<uint32_t>(ToU64(info[0])));
+  Live(env).channel().RemoveSubscriber(static_cast<uint32_t>(ToU64(info[0])));
   return env.Undefined();
 }
 
@@ -247,7 +193,7 @@ Napi::Value FrameCore::Receive(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   frames::ReceivedFrame f;
   bool got = false;
-  Check(env, Channel(env).Receive(static_cast<uint32_t>(ToU64(info[0])), &f, &got));
+  ThrowIfFailed(env, Live(env).channel().Receive(static_cast<uint32_t>(ToU64(info[0])), &f, &got));
   if (!got) return env.Null();
   Napi::Object o = Napi::Object::New(env);
   o.Set("slot", Num(env, f.slot));
@@ -259,7 +205,7 @@ Napi::Value FrameCore::Receive(const Napi::CallbackInfo& info) {
 
 Napi::Value FrameCore::ReleaseLease(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Check(env, Channel(env).ReleaseLease(static_cast<uint32_t>(ToU64(info[0])), static_cast<uint32_t>(ToU64(info[1]))));
+  ThrowIfFailed(env, Live(env).channel().ReleaseLease(static_cast<uint32_t>(ToU64(info[0])), static_cast<uint32_t>(ToU64(info[1]))));
   return env.Undefined();
 }
 
@@ -267,7 +213,7 @@ Napi::Value FrameCore::ReleaseLease(const Napi::CallbackInfo& info) {
 Napi::Value FrameCore::Loan(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   frames::Loan loan;
-  Check(env, Channel(env).LoanSlot(&loan));
+  ThrowIfFailed(env, Live(env).channel().LoanSlot(&loan));
   Napi::Object o = Napi::Object::New(env);
   o.Set("slot", Num(env, loan.slot));
   o.Set("sequence", Num(env, loan.seq));
@@ -279,40 +225,56 @@ Napi::Value FrameCore::Send(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   bool lossless = false;
   frames::Loan loan{static_cast<uint32_t>(ToU64(info[0])), ToU64(info[1])};
-  Check(env, Channel(env).Send(loan, info[2].As<Napi::BigInt>().Uint64Value(&lossless)));
+  ThrowIfFailed(env, Live(env).channel().Send(loan, info[2].As<Napi::BigInt>().Uint64Value(&lossless)));
   return env.Undefined();
 }
 
 // abandon(slot, sequence)
 Napi::Value FrameCore::Abandon(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Check(env, Channel(env).Abandon(frames::Loan{static_cast<uint32_t>(ToU64(info[0])), ToU64(info[1])}));
+  ThrowIfFailed(env, Live(env).channel().Abandon(frames::Loan{static_cast<uint32_t>(ToU64(info[0])), ToU64(info[1])}));
   return env.Undefined();
 }
 
 // arm(requests) / disarm(requests): WakeRequest bits of this endpoint
 Napi::Value FrameCore::Arm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Check(env, Channel(env).Arm(static_cast<uint32_t>(ToU64(info[0]))));
+  ThrowIfFailed(env, Live(env).channel().Arm(static_cast<uint32_t>(ToU64(info[0]))));
   return env.Undefined();
 }
 
 Napi::Value FrameCore::Disarm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Check(env, Channel(env).Disarm(static_cast<uint32_t>(ToU64(info[0]))));
+  ThrowIfFailed(env, Live(env).channel().Disarm(static_cast<uint32_t>(ToU64(info[0]))));
   return env.Undefined();
 }
 
 Napi::Value FrameCore::ReclaimDead(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t reclaimed = 0;
-  Check(env, Channel(env).ReclaimDead(&reclaimed));
+  ThrowIfFailed(env, Live(env).channel().ReclaimDead(&reclaimed));
   return Num(env, reclaimed);
 }
 
 Napi::Value FrameCore::Close(const Napi::CallbackInfo& info) {
   Release();
   return info.Env().Undefined();
+}
+
+Napi::Object FrameConstants(Napi::Env env) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("metaBytes", Num(env, frames::kMetaBytes));
+  o.Set("maxSlots", Num(env, frames::kMaxSlots));
+  o.Set("maxEndpoints", Num(env, frames::kMaxEndpoints));
+  o.Set("headerBytes", Num(env, frames::HeaderBytes()));
+  o.Set("wakeForFrames", Num(env, frames::kWantFrames));
+  o.Set("wakeForSpace", Num(env, frames::kWantSpace));
+  Napi::Array policies = Napi::Array::New(env);
+  for (const char* name : frames::kPolicyNames) policies.Set(policies.Length(), Napi::String::New(env, name));
+  policies.Freeze();
+  o.Set("policies", policies);
+  o.Freeze();
+  return o;
 }
 
 }  // namespace eshm

@@ -1,9 +1,9 @@
-// FrameCore: one process's handle on a frame channel's control protocol
-// (core/frame_channel.h). It maps the channel's header for itself, outside
-// any JavaScript buffer, and owns the endpoints' wake sockets; its Channel
-// remembers what this process holds (endpoint, publisher role, subscribers),
-// so that close() or collection gives all of it back. Pixels are mapped by TypeScript as
-// ordinary zero-copy views.
+// FrameCore: one process's handle on a frame channel's control protocol,
+// over the core's OpenChannel (core/open_channel.h), which remembers what
+// this process holds (endpoint, publisher role, subscribers), so that
+// close() or collection gives all of it back. Here only the descriptors it
+// hands out are put in, and taken out of, the wake watcher. Pixels are
+// mapped by TypeScript as ordinary zero-copy views.
 #pragma once
 
 #include <napi.h>
@@ -11,8 +11,7 @@
 #include <memory>
 #include <vector>
 
-#include "core/frame_channel.h"
-#include "core/unique_fd.h"
+#include "core/open_channel.h"
 
 namespace eshm {
 
@@ -47,20 +46,19 @@ class FrameCore : public Napi::ObjectWrap<FrameCore> {
   Napi::Value ReclaimDead(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
-  // Maps the header of `fd` and takes `wake` as the endpoints' wake sockets
-  // (receive and send end of each, in turn).
-  void Attach(Napi::Env env, int fd, std::vector<UniqueFd> wake);
-  void Open(Napi::Env env, uint64_t map_size);
-  frames::Channel& Channel(Napi::Env env) const;
+  // A new FrameCore object holding `open`.
+  static Napi::Object Wrap(Napi::Env env, std::unique_ptr<frames::OpenChannel> open);
+  // The open channel, or throws ERR_CLOSED.
+  frames::OpenChannel& Live(Napi::Env env) const;
   void Release();
 
   napi_env env_ = nullptr;
-  void* header_ = nullptr;
-  std::vector<UniqueFd> wake_;
-  std::unique_ptr<frames::Channel> channel_;
-  int endpoint_ = -1;  // whose wake socket is watched
-  UniqueFd publisher_pidfd_;
-  ProcessIdentity watched_publisher_ = 0;
+  std::unique_ptr<frames::OpenChannel> open_;
 };
+
+// The frame channel's constants (core/frame_channel.h), for TypeScript:
+// { metaBytes, maxSlots, maxEndpoints, headerBytes, wakeForFrames,
+// wakeForSpace, policies }.
+Napi::Object FrameConstants(Napi::Env env);
 
 }  // namespace eshm

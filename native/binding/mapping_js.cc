@@ -30,7 +30,7 @@ MappingRecord* Find(Napi::Env env, uint64_t id) {
   auto& mappings = Data(env).mappings;
   auto it = mappings.find(id);
   if (id == 0 || it == mappings.end()) {
-    ThrowStatus(env, Status::Own("ERR_CLOSED", "the mapping was unmapped"));
+    ThrowStatus(env, Status::Own("ERR_CLOSED", "The mapping was unmapped"));
   }
   return &it->second;
 }
@@ -48,7 +48,7 @@ Napi::Value PlaceInView(Napi::Env env, Napi::Uint8Array target, uint64_t length,
                         uint64_t file_offset) {
   const size_t offset = FirstPageOffset(target);
   if (offset + RoundUpToPage(length) > target.ByteLength()) {
-    ThrowStatus(env, Status::Own("EINVAL", "the buffer is too small for the pages it should hold"));
+    ThrowStatus(env, Status::Own("EINVAL", "The buffer is too small for the pages it should hold"));
   }
   void* addr = static_cast<uint8_t*>(target.Data()) + offset;
   Status s = place(addr);
@@ -109,8 +109,7 @@ Napi::Value Mapping::Unmap(const Napi::CallbackInfo& info) {
   auto& mappings = Data(env).mappings;
   auto it = mappings.find(id_);
   if (it == mappings.end()) return env.Undefined();  // unmapping twice is harmless
-  Status s = EndMapping(it->second);
-  if (!s.ok()) ThrowStatus(env, s);
+  ThrowIfFailed(env, EndMapping(it->second));
   mappings.erase(it);
   id_ = 0;
   return env.Undefined();
@@ -118,15 +117,13 @@ Napi::Value Mapping::Unmap(const Napi::CallbackInfo& info) {
 
 Napi::Value Mapping::Lock(const Napi::CallbackInfo& info) {
   MappingRecord* record = Find(info.Env(), id_);
-  Status s = LockRange(record->addr, record->length);
-  if (!s.ok()) ThrowStatus(info.Env(), s);
+  ThrowIfFailed(info.Env(), LockRange(record->addr, record->length));
   return info.Env().Undefined();
 }
 
 Napi::Value Mapping::Unlock(const Napi::CallbackInfo& info) {
   MappingRecord* record = Find(info.Env(), id_);
-  Status s = UnlockRange(record->addr, record->length);
-  if (!s.ok()) ThrowStatus(info.Env(), s);
+  ThrowIfFailed(info.Env(), UnlockRange(record->addr, record->length));
   return info.Env().Undefined();
 }
 
@@ -143,7 +140,7 @@ Napi::Value Mapping::Extend(const Napi::CallbackInfo& info) {
   Napi::Uint8Array target = record->target.Value();
   const auto start = static_cast<uint64_t>(static_cast<uint8_t*>(record->addr) - static_cast<uint8_t*>(target.Data()));
   if (start + RoundUpToPage(wanted) > target.ByteLength()) {
-    ThrowStatus(env, Status::Own("EINVAL", "the buffer is too short for the pages it should grow into"));
+    ThrowStatus(env, Status::Own("EINVAL", "The buffer is too short for the pages it should grow into"));
   }
   const uint64_t mapped = RoundUpToPage(record->length);
   if (wanted > mapped) {
@@ -171,7 +168,7 @@ void RestoreAllMappings(Napi::Env env) {
       // than reaching another process); failing that, stop the process.
       if (!UnmapRange(record.addr, record.length).ok()) {
         napi_fatal_error("electron-shm", NAPI_AUTO_LENGTH,
-                         "shared pages could be neither made private nor unmapped as the environment ended", NAPI_AUTO_LENGTH);
+                         "Shared pages could be neither made private nor unmapped as the environment ended", NAPI_AUTO_LENGTH);
       }
     }
     it = mappings.erase(it);

@@ -2,7 +2,7 @@
 //
 // An ArrayBuffer over foreign memory is refused by Electron's V8 memory
 // cage, so TypeScript makes the view's buffer (a SharedArrayBuffer, which
-// nothing can detach, transfer or shrink; main/view-buffer.ts) and the
+// nothing can detach, transfer or shrink; main/lib/view-buffer.ts) and the
 // shared pages are mapped over its page-aligned interior (MAP_FIXED). The
 // rule that keeps this safe: V8 may free that memory only after its pages
 // are private again. See docs/zero-copy-views.md.

@@ -11,8 +11,7 @@ namespace eshm {
 // createAnonymousFile(size, dir, allowMemfd, growable) -> SharedFile
 Napi::Value CreateAnonymousFile(const Napi::CallbackInfo& info) {
   UniqueFd fd;
-  Status s = eshm::CreateAnonymousFile(ToU64(info[0]), ToString(info[1]), ToBool(info[2]), &fd, ToBool(info[3]));
-  if (!s.ok()) ThrowStatus(info.Env(), s);
+  ThrowIfFailed(info.Env(), eshm::CreateAnonymousFile(ToU64(info[0]), ToString(info[1]), ToBool(info[2]), &fd, ToBool(info[3])));
   return SharedFile::Wrap(info.Env(), std::move(fd));
 }
 
@@ -20,13 +19,10 @@ Napi::Value CreateAnonymousFile(const Napi::CallbackInfo& info) {
 Napi::Value OpenNamed(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   NamedOpenOptions options;
-  options.create = ToBool(info[2]);
-  options.exclusive = ToBool(info[3]);
-  options.mode = static_cast<unsigned>(ToU64(info[4]));
+  ReadCreateOptions(info, 2, &options);
   options.read_only = ToBool(info[5]);
   NamedSegment segment;
-  Status s = eshm::OpenNamed(ToString(info[0]), ToU64(info[1]), options, &segment);
-  if (!s.ok()) ThrowStatus(env, s);
+  ThrowIfFailed(env, eshm::OpenNamed(ToString(info[0]), ToU64(info[1]), options, &segment));
   Napi::Object out = Napi::Object::New(env);
   out.Set("file", SharedFile::Wrap(env, std::move(segment.fd)));
   out.Set("created", Napi::Boolean::New(env, segment.created));
@@ -35,16 +31,14 @@ Napi::Value OpenNamed(const Napi::CallbackInfo& info) {
 
 // unlinkNamed(name)
 Napi::Value UnlinkNamed(const Napi::CallbackInfo& info) {
-  Status s = eshm::UnlinkNamed(ToString(info[0]));
-  if (!s.ok()) ThrowStatus(info.Env(), s);
+  ThrowIfFailed(info.Env(), eshm::UnlinkNamed(ToString(info[0])));
   return info.Env().Undefined();
 }
 
 // adoptInherited(fd) -> SharedFile
 Napi::Value AdoptInherited(const Napi::CallbackInfo& info) {
   int fd = static_cast<int>(ToU64(info[0]));
-  Status s = AdoptInheritedFd(fd);
-  if (!s.ok()) ThrowStatus(info.Env(), s);
+  ThrowIfFailed(info.Env(), AdoptInheritedFd(fd));
   return SharedFile::Wrap(info.Env(), UniqueFd(fd));
 }
 

@@ -15,8 +15,7 @@ SharedFile* FileOf(const Napi::Value& value) { return Napi::ObjectWrap<SharedFil
 
 Napi::Value CreateSemaphoreJs(const Napi::CallbackInfo& info) {
   UniqueFd fd;
-  Status s = CreateSemaphore(static_cast<uint32_t>(ToU64(info[0])), &fd);
-  if (!s.ok()) ThrowStatus(info.Env(), s);
+  ThrowIfFailed(info.Env(), CreateSemaphore(static_cast<uint32_t>(ToU64(info[0])), &fd));
   return SharedFile::Wrap(info.Env(), std::move(fd));
 }
 
@@ -24,25 +23,22 @@ Napi::Value CheckSemaphoreJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   SharedFile* file = FileOf(info[0]);
   if (!file->TakeCompanions().empty()) {
-    ThrowStatus(env, Status::Own("ERR_HANDLE_INVALID", "the semaphore came with other descriptors: it was not exported as one"));
+    ThrowStatus(env, Status::Own("ERR_HANDLE_INVALID", "The semaphore came with other descriptors: it was not exported as one"));
   }
-  Status s = CheckSemaphore(file->Fd(env));
-  if (!s.ok()) ThrowStatus(env, s);
+  ThrowIfFailed(env, CheckSemaphore(file->Fd(env)));
   return env.Undefined();
 }
 
 Napi::Value PostSemaphoreJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Status s = PostSemaphore(FileOf(info[0])->Fd(env), ToU64(info[1]));
-  if (!s.ok()) ThrowStatus(env, s);
+  ThrowIfFailed(env, PostSemaphore(FileOf(info[0])->Fd(env), ToU64(info[1])));
   return env.Undefined();
 }
 
 Napi::Value TryTakeSemaphoreJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   bool taken = false;
-  Status s = TryTakeSemaphore(FileOf(info[0])->Fd(env), &taken);
-  if (!s.ok()) ThrowStatus(env, s);
+  ThrowIfFailed(env, TryTakeSemaphore(FileOf(info[0])->Fd(env), &taken));
   return Napi::Boolean::New(env, taken);
 }
 

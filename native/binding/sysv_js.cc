@@ -10,10 +10,6 @@ namespace {
 
 int ToId(const Napi::Value& v) { return v.As<Napi::Number>().Int32Value(); }
 
-void ThrowIfFailed(Napi::Env env, const Status& s) {
-  if (!s.ok()) ThrowStatus(env, s);
-}
-
 }  // namespace
 
 // sysvKey(path, projectId) -> key
@@ -27,9 +23,7 @@ Napi::Value SysvKey(const Napi::CallbackInfo& info) {
 Napi::Value SysvOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   SysvOpenOptions options;
-  options.create = ToBool(info[2]);
-  options.exclusive = ToBool(info[3]);
-  options.mode = static_cast<uint32_t>(ToU64(info[4]));
+  ReadCreateOptions(info, 2, &options);
   int id = -1;
   bool created = false;
   ThrowIfFailed(env, SysvGet(info[0].As<Napi::Number>().Int32Value(), ToU64(info[1]), options, &id, &created));

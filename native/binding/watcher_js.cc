@@ -1,31 +1,21 @@
 #include "binding/watcher_js.h"
 
-#include <sys/epoll.h>
-#include <unistd.h>
 #include <uv.h>
 
-#include <map>
 #include <memory>
 #include <vector>
 
 #include "binding/addon_data.h"
 #include "binding/errors_js.h"
-#include "core/unique_fd.h"
-#include "core/wake_socket.h"
+#include "core/ready_set.h"
 
 namespace eshm {
 
 struct Watcher {
-  struct Entry {
-    uint32_t token;
-    bool drain;
-  };
-
   napi_env env = nullptr;
-  UniqueFd epoll;
+  ReadySet ready;
   uv_poll_t* poll = nullptr;  // freed by uv_close's callback
   bool active = false;
-  std::map<int, Entry> entries;
   Napi::FunctionReference handler;
   napi_async_cleanup_hook_handle cleanup = nullptr;
 };
@@ -62,18 +52,9 @@ void Deliver(napi_env env, napi_ref handler_ref, const std::vector<uint32_t>& to
 
 void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
   auto* w = static_cast<Watcher*>(handle->data);
-  epoll_event events[64];
-  int n = epoll_wait(w->epoll.get(), events, 64, 0);
-  if (status < 0 || n <= 0 || w->handler.IsEmpty()) return;
-  std::vector<uint32_t> tokens;
-  for (int i = 0; i < n; ++i) {
-    int fd = events[i].data.fd;
-    auto it = w->entries.find(fd);
-    if (it == w->entries.end()) continue;
-    if (it->second.drain) DrainWakes(fd);
-    tokens.push_back(it->second.token);
-  }
-  if (!tokens.empty()) Deliver(w->env, static_cast<napi_ref>(w->handler), tokens);
+  std::vector<uint32_t> tokens = w->ready.TakeReady();
+  if (status < 0 || tokens.empty() || w->handler.IsEmpty()) return;
+  Deliver(w->env, static_cast<napi_ref>(w->handler), tokens);
 }
 
 void CloseWatcher(napi_async_cleanup_hook_handle handle, void* arg) {
@@ -87,8 +68,7 @@ void CloseWatcher(napi_async_cleanup_hook_handle handle, void* arg) {
     napi_remove_async_cleanup_hook(hook);
   });
   w->poll = nullptr;
-  w->epoll.reset();
-  w->entries.clear();
+  w->ready.Close();
 }
 
 Watcher& GetWatcher(Napi::Env env) {
@@ -96,14 +76,13 @@ Watcher& GetWatcher(Napi::Env env) {
   if (data.watcher != nullptr) return *data.watcher;
   std::unique_ptr<Watcher, WatcherDeleter> w(new Watcher);
   w->env = env;
-  w->epoll.reset(epoll_create1(EPOLL_CLOEXEC));
-  if (!w->epoll.valid()) ThrowStatus(env, Status::Sys("epoll_create1"));
+  ThrowIfFailed(env, w->ready.Open());
   uv_loop_t* loop = nullptr;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok) {
-    ThrowStatus(env, Status::Own("ENOTSUP", "no event loop to watch frame channels on"));
+    ThrowStatus(env, Status::Own("ENOTSUP", "No event loop to watch frame channels on"));
   }
   w->poll = new uv_poll_t;
-  uv_poll_init(loop, w->poll, w->epoll.get());
+  uv_poll_init(loop, w->poll, w->ready.fd());
   w->poll->data = w.get();
   uv_poll_start(w->poll, UV_READABLE, OnReadable);
   // It keeps the loop alive only while something waits (SetWatcherActive).
@@ -117,21 +96,13 @@ Watcher& GetWatcher(Napi::Env env) {
 
 void WatchFd(Napi::Env env, int fd, uint32_t token, bool drain) {
   Watcher& w = GetWatcher(env);
-  if (!w.epoll.valid()) ThrowStatus(env, Status::Own("ERR_CLOSED", "the environment is shutting down"));
-  epoll_event event{};
-  event.events = EPOLLIN | (drain ? 0u : static_cast<uint32_t>(EPOLLONESHOT));
-  event.data.fd = fd;
-  bool known = w.entries.count(fd) > 0;
-  if (epoll_ctl(w.epoll.get(), known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &event) != 0) {
-    ThrowStatus(env, Status::Sys("epoll_ctl"));
-  }
-  w.entries[fd] = Watcher::Entry{token, drain};
+  if (!w.ready.is_open()) ThrowStatus(env, Status::Own("ERR_CLOSED", "The environment is shutting down"));
+  ThrowIfFailed(env, w.ready.Add(fd, token, drain ? ReadyMode::kDrain : ReadyMode::kOnce));
 }
 
 void UnwatchFd(Napi::Env env, int fd) {
   Watcher* w = Data(env).watcher.get();
-  if (w == nullptr || !w->epoll.valid() || w->entries.erase(fd) == 0) return;
-  epoll_ctl(w->epoll.get(), EPOLL_CTL_DEL, fd, nullptr);
+  if (w != nullptr) w->ready.Remove(fd);
 }
 
 Napi::Value SetWakeHandler(const Napi::CallbackInfo& info) {

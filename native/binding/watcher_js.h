@@ -1,8 +1,9 @@
-// The process's one wake watcher (per Node environment): an epoll set of
-// frame channels' wake sockets and publishers' pidfds, watched by a single
-// uv_poll handle on the environment's own event loop. A publisher's send to
-// a wake socket thus wakes the subscriber's event loop directly, in one hop,
-// with no thread in between (docs/frame-channel.md, "Waking").
+// The process's one wake watcher (per Node environment): a ready set
+// (core/ready_set.h) of frame channels' wake sockets, publishers' pidfds
+// and semaphores' eventfds, watched by a single uv_poll handle on the
+// environment's own event loop. A publisher's send to a wake socket thus
+// wakes the subscriber's event loop directly, in one hop, with no thread in
+// between (docs/frame-channel.md, "Waking").
 //
 // libuv is reached through napi_get_uv_event_loop, the Node-API door to it;
 // its 1.x ABI is stable, in Node and in Electron alike.

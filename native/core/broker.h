@@ -1,7 +1,7 @@
 // Handing shared memory to a process that inherited nothing: the exporting
 // process runs a broker thread on a Unix socket in Linux's abstract
 // namespace; an importer connects, presents the export's id and 128-bit
-// secret, and receives the descriptor with SCM_RIGHTS (design.md, decision 2).
+// secret, and receives the descriptor with SCM_RIGHTS (docs/handle-format.md).
 // Linux implementation: broker_server_linux.cc (the broker),
 // broker_client_linux.cc (Fetch); the wire format is broker_wire.h.
 #pragma once

@@ -30,7 +30,7 @@ struct Deadline {
 };
 
 Status NoAnswer(const char* syscall, const Deadline& deadline, const std::string& why) {
-  Status s = Status::Own("ETIMEDOUT", "the exporting process did not answer within " +
+  Status s = Status::Own("ETIMEDOUT", "The exporting process did not answer within " +
                                           std::to_string(deadline.timeout_ms) + " ms" + why);
   s.syscall = syscall;
   s.err = ETIMEDOUT;
@@ -41,7 +41,7 @@ Status NoAnswer(const char* syscall, const Deadline& deadline, const std::string
 // still waiting in its backlog is then reset. That import was too late.
 Status StoppedBeforeAnswer(const char* syscall, int err) {
   Status s = Status::Own("ERR_HANDLE_REVOKED",
-                         "the exporting process stopped sharing before it answered: the handle was revoked, "
+                         "The exporting process stopped sharing before it answered: the handle was revoked, "
                          "used up, or its map closed");
   if (err != 0) {
     s.syscall = syscall;
@@ -53,25 +53,25 @@ Status StoppedBeforeAnswer(const char* syscall, int err) {
 Status Refusal(const BrokerReply& reply, const Deadline& deadline) {
   switch (reply.status) {
     case ReplyStatus::kUnknown:
-      return Status::Own("ERR_HANDLE_INVALID", "the exporting process has no export with that id and secret");
+      return Status::Own("ERR_HANDLE_INVALID", "The exporting process has no export with that id and secret");
     case ReplyStatus::kRevoked:
-      return Status::Own("ERR_HANDLE_REVOKED", "the handle was revoked, already used, or its map was closed");
+      return Status::Own("ERR_HANDLE_REVOKED", "The handle was revoked, already used, or its map was closed");
     case ReplyStatus::kWrongUid:
-      return Status::Own("EACCES", "the exporting process shares only with processes of its own user");
+      return Status::Own("EACCES", "The exporting process shares only with processes of its own user");
     case ReplyStatus::kWrongPid:
-      return Status::Own("EACCES", "the handle is bound to another process");
+      return Status::Own("EACCES", "The handle is bound to another process");
     case ReplyStatus::kInFlight:
       return Status::Own("ERR_HANDLE_REVOKED",
-                         "another process is importing this once handle right now; it is used up when that "
+                         "Another process is importing this once handle right now; it is used up when that "
                          "import completes");
     case ReplyStatus::kTooSlow:
       return NoAnswer("sendmsg", deadline,
                       ": it gave up waiting for this process's request, which was stalled for over a second");
     case ReplyStatus::kNoDescriptors:
       return Status::Sys("accept4", static_cast<int>(reply.value),
-                         "the exporting process has no descriptor free to take the connection");
+                         "The exporting process has no descriptor free to take the connection");
     default:
-      return Status::Own("ERR_HANDLE_INVALID", "the exporting process did not understand the request");
+      return Status::Own("ERR_HANDLE_INVALID", "The exporting process did not understand the request");
   }
 }
 
@@ -98,7 +98,7 @@ Status Connect(const ExportTicket& ticket, const Deadline& deadline, UniqueFd* o
   while (connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0) {
     if (errno == ECONNREFUSED || errno == ENOENT) {
       Status s = Status::Own("ERR_HANDLE_REVOKED",
-                             "no process shares memory at that handle's address: the exporter ended or "
+                             "No process shares memory at that handle's address: the exporter ended or "
                              "revoked all its handles");
       s.syscall = "connect";
       s.err = errno;
@@ -116,7 +116,7 @@ Status Connect(const ExportTicket& ticket, const Deadline& deadline, UniqueFd* o
     return Status::Sys("getsockopt(SO_PEERCRED)");
   }
   if (peer.pid != ticket.broker_pid) {
-    return Status::Own("ERR_HANDLE_INVALID", "the process answering at the handle's address is not its exporter");
+    return Status::Own("ERR_HANDLE_INVALID", "The process answering at the handle's address is not its exporter");
   }
   *out = std::move(sock);
   return Status::Ok();
@@ -192,7 +192,7 @@ Status ReceiveReply(int sock, const Deadline& deadline, int send_errno, Answered
     TakeDescriptors(&msg, out);
     if (n == 0) {
       if (got == 0) return StoppedBeforeAnswer(send_errno != 0 ? "sendmsg" : "", send_errno);
-      return Status::Own("ERR_HANDLE_INVALID", "the exporting process's answer was cut short");
+      return Status::Own("ERR_HANDLE_INVALID", "The exporting process's answer was cut short");
     }
     got += static_cast<size_t>(n);
     switch (ParseReply(bytes, got, &out->reply)) {
@@ -202,7 +202,7 @@ Status ReceiveReply(int sock, const Deadline& deadline, int send_errno, Answered
         continue;
       case Parse::kMalformed:
         return Status::Own("ERR_HANDLE_INVALID",
-                           "the exporting process answered in another protocol (an older electron-shm?)");
+                           "The exporting process answered in another protocol (an older electron-shm?)");
     }
   }
 }
@@ -224,11 +224,11 @@ Status Undelivered(int sock, size_t expected) {
   std::string still_live = "the handle is still live: import it again once descriptors are free";
   if (err == EMFILE || err == ENFILE) {
     return Status::Sys("recvmsg", err,
-                       "no descriptor free for the " + std::to_string(expected) +
+                       "No descriptor free for the " + std::to_string(expected) +
                            " descriptor(s) of the memory, so the kernel dropped them; " + still_live);
   }
   return Status::Own("ERR_HANDLE_INVALID",
-                     "the descriptors of the memory did not arrive (the kernel dropped them); " + still_live);
+                     "The descriptors of the memory did not arrive (the kernel dropped them); " + still_live);
 }
 
 // Waits, until the deadline, for the broker to close the connection: it

@@ -59,12 +59,18 @@ bool SameGeometry(const Geometry& a, const Geometry& b) {
 
 uint64_t HeaderBytes() { return RoundUpToPage(sizeof(Header)); }
 
+Status CheckHeaderFits(uint64_t map_size) {
+  if (map_size >= HeaderBytes()) return Status::Ok();
+  return Status::Own("ERR_HANDLE_INVALID", "The memory is too small to be a frame channel");
+}
+
 Status ReadGeometry(const Header* h, uint64_t map_size, size_t wake_fds, Geometry* out) {
   auto invalid = [](const char* why) { return Status::Own("ERR_HANDLE_INVALID", why); };
-  if (map_size < HeaderBytes()) return invalid("the memory is too small to be a frame channel");
+  Status fits_header = CheckHeaderFits(map_size);
+  if (!fits_header.ok()) return fits_header;
   const FixedPart fixed = ReadFixed(h);
-  if (fixed.magic != kMagic) return invalid("the memory is not a frame channel");
-  if (fixed.version != kVersion) return invalid("the frame channel has a layout version this module does not know");
+  if (fixed.magic != kMagic) return invalid("The memory is not a frame channel");
+  if (fixed.version != kVersion) return invalid("The frame channel has a layout version this module does not know");
   const Geometry& g = fixed.geometry;
   // Written so that no product or sum can overflow.
   const bool fits = fixed.header_bytes == HeaderBytes() && g.slots >= 2 && g.slots <= kMaxSlots &&
@@ -72,8 +78,8 @@ Status ReadGeometry(const Header* h, uint64_t map_size, size_t wake_fds, Geometr
                     g.slots_offset >= HeaderBytes() && g.slots_offset <= map_size &&
                     g.slot_size >= kMetaBytes && g.frame_size <= g.slot_size - kMetaBytes &&
                     g.slot_size <= (map_size - g.slots_offset) / g.slots;
-  if (!fits) return invalid("the frame channel's header is inconsistent with its size");
-  if (g.endpoints != wake_fds) return invalid("the frame channel came without its wake descriptors");
+  if (!fits) return invalid("The frame channel's header is inconsistent with its size");
+  if (g.endpoints != wake_fds) return invalid("The frame channel came without its wake descriptors");
   *out = g;
   return Status::Ok();
 }
@@ -102,7 +108,7 @@ void Channel::Init(Header* h, const Geometry& geometry) {
 Status Channel::Corrupt(const char* what) {
   if (corrupt_ == nullptr) corrupt_ = what;
   return Status::Own("ERR_CHANNEL_CORRUPT",
-                     std::string("another process broke the frame channel's protocol (") + corrupt_ +
+                     std::string("Another process broke the frame channel's protocol (") + corrupt_ +
                          "): this channel cannot be used any more in this process; close it");
 }
 
@@ -131,7 +137,7 @@ Status Channel::KnowSelf() {
   if (self_ == 0) self_ = SelfIdentity();
   if (self_ != 0) return Status::Ok();
   // Only when /proc/self/stat could not be read: no descriptor free.
-  return Status::Sys("open", errno != 0 ? errno : EIO, "this process could not read its own start time (/proc/self/stat)");
+  return Status::Sys("open", errno != 0 ? errno : EIO, "This process could not read its own start time (/proc/self/stat)");
 }
 
 bool Channel::OwnsSubscriber(uint32_t subscriber) const {
@@ -150,7 +156,7 @@ bool Channel::AgainAfterReclaiming(Attempt attempt) {
 Status Channel::ClaimEndpoint(uint32_t* endpoint) {
   Status s = Intact();
   if (!s.ok()) return s;
-  if (endpoint_ >= 0) return Status::Own("EINVAL", "this process has already joined the frame channel");
+  if (endpoint_ >= 0) return Status::Own("EINVAL", "This process has already joined the frame channel");
   s = KnowSelf();
   if (!s.ok()) return s;
   const ProcessIdentity self = self_;
@@ -166,7 +172,7 @@ Status Channel::ClaimEndpoint(uint32_t* endpoint) {
     return false;
   });
   if (!claimed) {
-    return Status::Own("ERR_CHANNEL_FULL", "every endpoint of the frame channel is taken by a live process (" +
+    return Status::Own("ERR_CHANNEL_FULL", "Every endpoint of the frame channel is taken by a live process (" +
                                                std::to_string(g_.endpoints) + "; see options.processes)");
   }
   *endpoint = static_cast<uint32_t>(endpoint_);
@@ -193,7 +199,7 @@ Status Channel::ClaimPublisher() {
   ProcessIdentity current = 0;
   if (publisher_ || (!h_->publisher.compare_exchange_strong(current, self) &&
                      (current == self || IsAlive(current) || !h_->publisher.compare_exchange_strong(current, self)))) {
-    return Status::Own("ERR_PUBLISHER_EXISTS", "the frame channel already has a publisher (one per channel)");
+    return Status::Own("ERR_PUBLISHER_EXISTS", "The frame channel already has a publisher (one per channel)");
   }
   publisher_ = true;
   // The sequence goes on from the last frame any publisher sent.
@@ -235,7 +241,7 @@ Status Channel::Publisher(PublisherInfo* out) {
 Status Channel::AddSubscriber(uint32_t* subscriber) {
   Status s = Intact();
   if (!s.ok()) return s;
-  if (endpoint_ < 0) return Status::Own("EINVAL", "this process has not joined the frame channel");
+  if (endpoint_ < 0) return Status::Own("EINVAL", "This process has not joined the frame channel");
   const uint32_t owner = static_cast<uint32_t>(endpoint_) + 1;
   bool added = AgainAfterReclaiming([&] {
     for (uint32_t i = 0; i < kMaxSubscribers; ++i) {
@@ -261,7 +267,7 @@ Status Channel::AddSubscriber(uint32_t* subscriber) {
   });
   if (!added) {
     return Status::Own("ERR_CHANNEL_FULL",
-                       "the frame channel has its maximum of " + std::to_string(kMaxSubscribers) + " subscribers");
+                       "The frame channel has its maximum of " + std::to_string(kMaxSubscribers) + " subscribers");
   }
   if (next_[*subscriber] > kMaxSequence) return Corrupt("the newest frame's sequence number is out of range");
   return Status::Ok();
@@ -281,7 +287,7 @@ Status Channel::Receive(uint32_t subscriber, ReceivedFrame* out, bool* got) {
   *got = false;
   Status s = Intact();
   if (!s.ok()) return s;
-  if (!OwnsSubscriber(subscriber)) return Status::Own("EINVAL", "no such subscriber in this process");
+  if (!OwnsSubscriber(subscriber)) return Status::Own("EINVAL", "No such subscriber in this process");
   return g_.policy == kQueue ? ReceiveQueue(subscriber, out, got) : ReceiveLatest(subscriber, out, got);
 }
 
@@ -312,16 +318,9 @@ Status Channel::ReceiveQueue(uint32_t subscriber, ReceivedFrame* out, bool* got)
       entry.cursor.store(seq);
       continue;
     }
-    entry.leases.fetch_or(Bit(slot));
-    if (h_->slot[slot].seq.load() != cursor) {
-      entry.leases.fetch_and(~Bit(slot));
-      return Status::Ok();
-    }
+    if (!LeaseFrame(entry, slot, cursor, out)) return Status::Ok();
     next_[subscriber] = cursor + 1;
     entry.cursor.store(cursor + 1);
-    out->slot = slot;
-    out->seq = cursor;
-    out->timestamp = h_->slot[slot].timestamp.load(std::memory_order_relaxed);
     *got = true;
     WakeArmed(kWantSpace);
     return Status::Ok();
@@ -341,24 +340,35 @@ Status Channel::ReceiveLatest(uint32_t subscriber, ReceivedFrame* out, bool* got
     if (published == 0 || seq == next_[subscriber]) return Status::Ok();
     if (slot >= g_.slots || seq > kMaxSequence) return Corrupt("the newest frame's slot or sequence number is out of range");
     if (entry.leases.load() & Bit(slot)) return Status::Ok();  // not unless the protocol was broken: a held slot is never rewritten
-    entry.leases.fetch_or(Bit(slot));
-    if (h_->slot[slot].seq.load() == seq) {
+    if (LeaseFrame(entry, slot, seq, out)) {
       next_[subscriber] = seq;
       entry.last_seen.store(seq, std::memory_order_relaxed);
-      out->slot = slot;
-      out->seq = seq;
-      out->timestamp = h_->slot[slot].timestamp.load(std::memory_order_relaxed);
       *got = true;
       return Status::Ok();
     }
-    entry.leases.fetch_and(~Bit(slot));
   }
   return Status::Ok();
 }
 
+// The lease is set, then the slot's seq read again: under latest the
+// publisher marks a slot busy before it reads the leases (all sequentially
+// consistent), so one of the two sees the other; under queue the cursors
+// keep the publisher off a frame a subscriber has not yet taken.
+bool Channel::LeaseFrame(SubscriberEntry& entry, uint32_t slot, uint64_t seq, ReceivedFrame* out) {
+  entry.leases.fetch_or(Bit(slot));
+  if (h_->slot[slot].seq.load() != seq) {
+    entry.leases.fetch_and(~Bit(slot));
+    return false;
+  }
+  out->slot = slot;
+  out->seq = seq;
+  out->timestamp = h_->slot[slot].timestamp.load(std::memory_order_relaxed);
+  return true;
+}
+
 Status Channel::ReleaseLease(uint32_t subscriber, uint32_t slot) {
   if (!OwnsSubscriber(subscriber) || slot >= g_.slots) {
-    return Status::Own("EINVAL", "no such subscriber or slot in this process");
+    return Status::Own("EINVAL", "No such subscriber or slot in this process");
   }
   h_->subscriber[subscriber].leases.fetch_and(~Bit(slot));
   WakeArmed(kWantSpace);
@@ -432,14 +442,14 @@ bool Channel::TryLoanLatest(Loan* out) {
 Status Channel::LoanSlot(Loan* out) {
   Status s = Intact();
   if (!s.ok()) return s;
-  if (!publisher_) return Status::Own("EINVAL", "this process is not the frame channel's publisher");
-  if (loaned_) return Status::Own("ERR_LOAN_PENDING", "a slot is already loaned");
+  if (!publisher_) return Status::Own("EINVAL", "This process is not the frame channel's publisher");
+  if (loaned_) return Status::Own("ERR_LOAN_PENDING", "A slot is already loaned");
   if (SeqOf(published_) >= kMaxSequence) return Corrupt("the sequence numbers are used up");
   const bool queue = g_.policy == kQueue;
   if (!AgainAfterReclaiming([&] { return queue ? TryLoanQueue(&loan_) : TryLoanLatest(&loan_); })) {
     return Status::Own("ERR_NO_FREE_SLOT",
-                       queue ? "every slot holds a frame a subscriber has not yet received or released"
-                             : "every slot but the newest is held by a subscriber: release frames sooner, or use more slots");
+                       queue ? "Every slot holds a frame a subscriber has not yet received or released"
+                             : "Every slot but the newest is held by a subscriber: release frames sooner, or use more slots");
   }
   loaned_ = true;
   *out = loan_;
@@ -447,7 +457,7 @@ Status Channel::LoanSlot(Loan* out) {
 }
 
 Status Channel::Send(const Loan& loan, uint64_t timestamp) {
-  if (!HasLoan(loan)) return Status::Own("EINVAL", "not the loan this publisher has out");
+  if (!HasLoan(loan)) return Status::Own("EINVAL", "That is not the loan this publisher has out");
   Status s = Intact();
   if (!s.ok()) {
     Abandon(loan);  // the loan ends unsent
@@ -464,7 +474,7 @@ Status Channel::Send(const Loan& loan, uint64_t timestamp) {
 }
 
 Status Channel::Abandon(const Loan& loan) {
-  if (!HasLoan(loan)) return Status::Own("EINVAL", "not the loan this publisher has out");
+  if (!HasLoan(loan)) return Status::Own("EINVAL", "That is not the loan this publisher has out");
   loaned_ = false;
   // Its old frame may be partly overwritten: the slot is empty now.
   h_->slot[loan.slot].seq.store(0);
@@ -474,13 +484,13 @@ Status Channel::Abandon(const Loan& loan) {
 Status Channel::Arm(uint32_t requests) {
   Status s = Intact();
   if (!s.ok()) return s;
-  if (endpoint_ < 0) return Status::Own("EINVAL", "this process has not joined the frame channel");
+  if (endpoint_ < 0) return Status::Own("EINVAL", "This process has not joined the frame channel");
   h_->endpoint[endpoint_].armed.fetch_or(requests & (kWantFrames | kWantSpace));
   return Status::Ok();
 }
 
 Status Channel::Disarm(uint32_t requests) {
-  if (endpoint_ < 0) return Status::Own("EINVAL", "this process has not joined the frame channel");
+  if (endpoint_ < 0) return Status::Own("EINVAL", "This process has not joined the frame channel");
   h_->endpoint[endpoint_].armed.fetch_and(~requests);
   return Status::Ok();  // a release: it works on a corrupt channel too
 }

@@ -1,7 +1,7 @@
 // The frame channel's control protocol: a header at the start of one shared
 // map that lets one publisher and any number of subscribers, in any
 // processes, pass frames through a fixed set of slots without copying them
-// and without locks (design.md, decision 4; docs/frame-channel.md).
+// and without locks (docs/frame-channel.md).
 //
 // The header holds plain atomics only, so every process that maps the memory
 // runs the same protocol on it:
@@ -40,6 +40,10 @@ enum Policy : uint32_t {
   kLatest = 0,  // subscribers see the newest frame; the publisher never waits
   kQueue = 1,   // subscribers see every frame in order; the publisher waits for the slowest
 };
+// Each policy's name in the JavaScript API (FramePolicy of
+// main/lib/frame-channel.ts), indexed by Policy.
+constexpr const char* kPolicyNames[] = {"latest", "queue"};
+static_assert(sizeof kPolicyNames / sizeof kPolicyNames[0] == kQueue + 1, "a name for each policy");
 
 // What an endpoint asks to be woken for (bits of Endpoint::armed).
 enum WakeRequest : uint32_t {
@@ -95,6 +99,11 @@ struct Header {
 
 // Bytes the header takes at the start of the map: a page multiple.
 uint64_t HeaderBytes();
+
+// OK if a map of `map_size` bytes can hold a header, else
+// ERR_HANDLE_INVALID: checked before the header is mapped, since a read
+// past the end of the memory faults (SIGBUS).
+Status CheckHeaderFits(uint64_t map_size);
 
 struct ReceivedFrame {
   uint32_t slot = 0;
@@ -204,6 +213,9 @@ class Channel {
   bool TryLoanLatest(Loan* out);
   Status ReceiveQueue(uint32_t subscriber, ReceivedFrame* out, bool* got);
   Status ReceiveLatest(uint32_t subscriber, ReceivedFrame* out, bool* got);
+  // Leases `slot` if it still holds frame `seq`, and describes that frame
+  // in *out; false, holding nothing, if the publisher took the slot back.
+  bool LeaseFrame(SubscriberEntry& entry, uint32_t slot, uint64_t seq, ReceivedFrame* out);
   uint64_t LeasedSlots() const;
   uint32_t Reclaim();
   void WakeArmed(uint32_t requests);

@@ -6,7 +6,7 @@
 // versions: fstat to fstat@GLIBC_2.33 (an inline wrapper before), shm_open
 // and shm_unlink to @GLIBC_2.34 (librt before), strerrorname_np to
 // @GLIBC_2.32 (absent before). Each is replaced here by what glibc itself
-// does, on calls every glibc has. test/91.package.portable-binaries reads
+// does, on calls every glibc has. test/091.package.portable-binaries reads
 // the binaries' symbol versions and fails on anything newer than 2.28.
 #pragma once
 

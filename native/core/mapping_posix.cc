@@ -17,7 +17,7 @@ Status NameLimitIfReached(Status s) {
   if (s.err == ENOMEM && !MapCountHasRoom()) {
     s.limit = kMapCountLimit;
     s.detail =
-        "this process has as many mappings as vm.max_map_count allows (the kernel's limit on mappings per "
+        "This process has as many mappings as vm.max_map_count allows (the kernel's limit on mappings per "
         "process): unmap views or close maps, or raise the limit";
   }
   return s;
@@ -34,7 +34,7 @@ Status PlaceSharedAt(void* addr, size_t length, const std::function<Status()>& a
   if (!HoldMapCountReserve()) {
     Status refused = Status::Own(
         "ENOMEM",
-        "this process is too near vm.max_map_count (the kernel's limit on mappings per process) to map more "
+        "This process is too near vm.max_map_count (the kernel's limit on mappings per process) to map more "
         "shared memory: unmap views or close maps, or raise the limit");
     refused.limit = kMapCountLimit;
     return refused;

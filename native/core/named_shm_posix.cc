@@ -29,7 +29,7 @@ Status CheckSize(int fd, uint64_t size, const std::string& name) {
   if (FileStatus(fd, &st) != 0) return Status::Sys("fstat");
   if (static_cast<uint64_t>(st.st_size) != size) {
     return Status::Own("ERR_SIZE_MISMATCH",
-                       "shared memory " + name + " exists with " + std::to_string(st.st_size) +
+                       "Shared memory " + name + " exists with " + std::to_string(st.st_size) +
                            " bytes, not the " + std::to_string(size) + " asked for");
   }
   return Status::Ok();
@@ -44,7 +44,7 @@ Status OpenNamed(const std::string& name, uint64_t size, const NamedOpenOptions&
     // so owns its initialization (and its removal if that fails).
     UniqueFd fd(ShmOpen(name, AccessFlags(options) | O_CREAT | O_EXCL, options.mode));
     if (fd.valid()) {
-      Status s = options.read_only ? Status::Sys("ftruncate", EINVAL, "a segment being created cannot be read-only")
+      Status s = options.read_only ? Status::Sys("ftruncate", EINVAL, "A segment being created cannot be read-only")
                                    : Initialize(fd.get(), size, options.mode);
       if (!s.ok()) {
         ShmUnlink(name);

@@ -38,4 +38,8 @@ bool IsAlive(ProcessIdentity identity);
 // ESRCH when it has already exited.
 Status OpenPidfd(ProcessIdentity identity, UniqueFd* out);
 
+// Whether the process of `pidfd` (OpenPidfd's) has exited: its pidfd is
+// readable then. Never waits.
+bool HasExited(int pidfd);
+
 }  // namespace eshm

@@ -1,6 +1,7 @@
 #include "core/process_identity.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -96,6 +97,11 @@ Status OpenPidfd(ProcessIdentity identity, UniqueFd* out) {
   if (!IsAlive(identity)) return Status::Sys("pidfd_open", ESRCH);
   *out = std::move(fd);
   return Status::Ok();
+}
+
+bool HasExited(int pidfd) {
+  pollfd p{pidfd, POLLIN, 0};
+  return poll(&p, 1, 0) > 0;
 }
 
 }  // namespace eshm

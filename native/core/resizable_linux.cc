@@ -37,7 +37,7 @@ class FileLock {
     const std::string path = "/proc/self/fd/" + std::to_string(fd);
     lock_fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (lock_fd_ < 0) {
-      status_ = Status::Sys("open", errno, "cannot open " + path + " to lock the map's header");
+      status_ = Status::Sys("open", errno, "Cannot open " + path + " to lock the map's header");
       return;
     }
     int locked;
@@ -56,7 +56,7 @@ class FileLock {
 };
 
 Status Corrupt(const std::string& detail) {
-  return Status::Own("ERR_MAP_CORRUPT", "another process wrote a header this module never writes: " + detail);
+  return Status::Own("ERR_MAP_CORRUPT", "Another process wrote a header this module never writes: " + detail);
 }
 
 // Reads the header and checks it against the file and, unless it is 0,
@@ -67,7 +67,7 @@ Status ReadHeader(int fd, uint64_t expected_span, Header* header) {
   if (got < 0) return Status::Sys("pread");
   if (got != static_cast<ssize_t>(sizeof *header) || header->magic != kMagic) {
     if (expected_span != 0) return Corrupt("its magic number is gone");
-    return Status::Own("ERR_NOT_RESIZABLE", "the memory is not a resizable map (no header)");
+    return Status::Own("ERR_NOT_RESIZABLE", "The memory is not a resizable map (no header)");
   }
   if (expected_span != 0 && header->span != expected_span) {
     return Corrupt("a span of " + std::to_string(header->span) + " bytes, not " + std::to_string(expected_span));

@@ -62,16 +62,16 @@ Status CheckSemaphore(int fd) {
   std::string target;
   if (!ReadProcLink(fd, &target)) return Status::Sys("readlink");
   if (target != "anon_inode:[eventfd]") {
-    return Status::Own("ERR_HANDLE_INVALID", "the semaphore received is not an eventfd");
+    return Status::Own("ERR_HANDLE_INVALID", "The semaphore received is not an eventfd");
   }
   if (SemaphoreModeFromFdinfo(fd) == 0) {
-    return Status::Own("ERR_HANDLE_INVALID", "the eventfd received is not in semaphore mode: a wait would take every post at once");
+    return Status::Own("ERR_HANDLE_INVALID", "The eventfd received is not in semaphore mode: a wait would take every post at once");
   }
   return EnsureNonBlocking(fd);
 }
 
 Status PostSemaphore(int fd, uint64_t count) {
-  const Status full = Status::Own("EOVERFLOW", "the semaphore's count would pass its maximum (2^64 - 2): nothing was posted");
+  const Status full = Status::Own("EOVERFLOW", "The semaphore's count would pass its maximum (2^64 - 2): nothing was posted");
   // Writable means the count is below its maximum; at it, a write would
   // wait for a take (or, non-blocking, fail).
   pollfd p{fd, POLLOUT, 0};

@@ -99,7 +99,7 @@ Status PopulateReadOnly(int fd, uint64_t size, uint64_t missing) {
   munmap(addr, size);
   if (err == 0 || err == EINVAL) return Status::Ok();  // EINVAL: a kernel before 5.14, nothing to do
   if (err == EFAULT) {
-    return Status::Sys("madvise(MADV_POPULATE_READ)", ENOSPC, "a page of the memory could not be allocated");
+    return Status::Sys("madvise(MADV_POPULATE_READ)", ENOSPC, "A page of the memory could not be allocated");
   }
   return Status::Sys("madvise(MADV_POPULATE_READ)", err);
 }
@@ -134,7 +134,7 @@ Status CreateAnonymousFile(uint64_t size, const std::string& dir, bool allow_mem
 Status SealForSharing(int fd, bool read_only) {
   const int seals = F_SEAL_SEAL | (read_only ? F_SEAL_FUTURE_WRITE : 0);
   if (fcntl(fd, F_ADD_SEALS, seals) == 0) return Status::Ok();
-  if (errno == EINVAL) return Status::Sys("fcntl(F_ADD_SEALS)", ENOTSUP, "the memory is not a memfd");
+  if (errno == EINVAL) return Status::Sys("fcntl(F_ADD_SEALS)", ENOTSUP, "The memory is not a memfd");
   return Status::Sys("fcntl(F_ADD_SEALS)");
 }
 
@@ -173,7 +173,7 @@ Status ReopenReadOnly(int fd, UniqueFd* out) {
 Status DescribeFile(int fd, FileInfo* out) {
   struct stat st;
   if (FileStatus(fd, &st) != 0) return Status::Sys("fstat");
-  if (!S_ISREG(st.st_mode)) return Status::Sys("fstat", EINVAL, "not a shared memory file");
+  if (!S_ISREG(st.st_mode)) return Status::Sys("fstat", EINVAL, "The descriptor is not of a shared memory file");
   int flags = fcntl(fd, F_GETFL);
   if (flags < 0) return Status::Sys("fcntl(F_GETFL)");
   int seals = fcntl(fd, F_GET_SEALS);

@@ -13,7 +13,7 @@ struct Status {
   int err = 0;                  // errno of the failed call, 0 if none
   const char* syscall = "";     // name of the failed system call, "" if none
   const char* code = "";        // project code, "" when the errno name is the code
-  std::string detail;           // a sentence for the error message
+  std::string detail;           // a sentence beginning with a capital letter, or a name (a path)
   const char* limit = "";       // the system limit that refused it ("vm.max_map_count"), "" if none
 
   bool ok() const { return err == 0 && *code == '\0'; }
@@ -26,7 +26,9 @@ struct Status {
 
   // The stable code: the project code if set, else the errno's name ("ENOENT").
   std::string CodeName() const;
-  // A sentence describing the failure.
+  // A sentence describing the failure: the detail, or for a failed system
+  // call "The system call mmap failed: Permission denied (EACCES)", then
+  // ": " and the detail if there is one.
   std::string Message() const;
 };
 

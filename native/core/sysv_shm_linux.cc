@@ -10,7 +10,7 @@ namespace eshm {
 Status SysvKeyFromPath(const std::string& path, int project_id, int32_t* key) {
   errno = 0;
   key_t made = ftok(path.c_str(), project_id);
-  if (made == -1) return Status::Sys("ftok", errno, "no key can be made of " + path);
+  if (made == -1) return Status::Sys("ftok", errno, "No key can be made of " + path);
   *key = static_cast<int32_t>(made);
   return Status::Ok();
 }

@@ -19,7 +19,7 @@ Status CheckWakeSocket(int fd) {
   size = sizeof type;
   is_socket = is_socket && getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &size) == 0;
   if (!is_socket || domain != AF_UNIX || type != SOCK_DGRAM) {
-    return Status::Own("ERR_HANDLE_INVALID", "the frame channel came with a wake descriptor that is not a wake socket");
+    return Status::Own("ERR_HANDLE_INVALID", "The frame channel came with a wake descriptor that is not a wake socket");
   }
   return Status::Ok();
 }

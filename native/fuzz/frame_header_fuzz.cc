@@ -57,7 +57,7 @@ bool FitsIn(uint64_t a, uint64_t b, uint64_t c, uint64_t limit) {
   return !__builtin_mul_overflow(b, c, &product) && !__builtin_add_overflow(a, product, &sum) && sum <= limit;
 }
 
-// The geometry FrameChannel.create() chooses (main/frame-channel.ts).
+// The geometry FrameChannel.create() chooses (main/lib/frame-channel.ts).
 frames::Geometry ChannelGeometry(uint32_t width, uint32_t height, uint32_t slots, uint32_t endpoints,
                                  frames::Policy policy) {
   frames::Geometry g;

@@ -1,4 +1,4 @@
-// Preloaded into a Node fixture (LD_PRELOAD) by test/13.views.map-count.test.ts:
+// Preloaded into a Node fixture (LD_PRELOAD) by test/013.views.map-count.test.ts:
 // before Node starts, uses up the process's count of mappings
 // (vm.max_map_count, a limit for each process but set for the whole
 // machine) so that only ESHM_TEST_LEAVE_MAPS more fit, cheaply: one

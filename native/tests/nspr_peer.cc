@@ -1,6 +1,6 @@
 /*
  * A program that uses NSPR's named shared memory (Debian's libnspr4-dev),
- * for the Node test of `compat: 'nspr'` (test/52.named.nspr.test.ts).
+ * for the Node test of `compat: 'nspr'` (test/052.named.nspr.test.ts).
  * Written as C, as NSPR's own users write it (built as C++, like the rest).
  *
  *   nspr_peer create NAME SIZE   PR_OpenSharedMemory(PR_SHM_CREATE), write
