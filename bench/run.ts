@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { FrameChannel, forkUtility, type UtilityChild } from 'electron-shm';
 import { fmt, goalLines, renderTable, type RuntimeResults } from './report';
+import { nodeWakeUs } from './node-wake';
 import { signalRows } from './signals';
 import { workRows } from './work';
 
@@ -214,6 +215,8 @@ async function measure(): Promise<RuntimeResults> {
   const rows: RuntimeResults['rows'] = [];
   const shmResults: Result[] = [];
   const ipcResults: Result[] = [];
+  const wakeUs = await nodeWakeUs();
+  const nodeWake = { median: percentile(wakeUs, 0.5), p99: percentile(wakeUs, 0.99) };
   const shmFps = await shmRates();
   for (const [index, size] of SIZES.entries()) {
     const bytes = size.width * size.height * 4;
@@ -229,6 +232,7 @@ async function measure(): Promise<RuntimeResults> {
     const copyUs = c.memcpyUs[String(bytes)]!;
     rows.push({ frame: size.name, method: 'floor: C memcpy of one frame (one core)', fps: 1e6 / copyUs, medianUs: copyUs, p99Us: null });
     rows.push({ frame: size.name, method: 'floor: C futex one-way wake (two cores)', fps: null, medianUs: c.futexOneWayUs.median, p99Us: c.futexOneWayUs.p99 });
+    rows.push({ frame: size.name, method: 'floor: Node one-way wake (a pipe, no code of ours)', fps: null, medianUs: nodeWake.median, p99Us: nodeWake.p99 });
   }
 
   rows.push(...(await signalRows(c.futexOneWayUs)));
@@ -242,6 +246,7 @@ async function measure(): Promise<RuntimeResults> {
     { goal: '4K rate ≥ 0.8 × 4 KiB rate', met: large.fps >= 0.8 * small.fps, detail: `${fmt(large.fps)} vs ${fmt(small.fps)} frames/s (${fmt(large.fps / small.fps, 2)}×)` },
     { goal: '4K rate ≥ 100 × child_process IPC', met: large.fps >= 100 * ipc4k.fps, detail: `${fmt(large.fps / ipc4k.fps)}×` },
     { goal: 'median latency ≤ 2 × C futex one-way', met: worstMedian <= latencyGoal, detail: `worst median ${fmt(worstMedian, 1)} µs vs ${fmt(latencyGoal, 1)} µs` },
+    { goal: 'median latency ≤ 1.5 × Node one-way wake', met: worstMedian <= 1.5 * nodeWake.median, detail: `worst median ${fmt(worstMedian, 1)} µs vs ${fmt(1.5 * nodeWake.median, 1)} µs` },
   ];
   const method = `Each rate runs ${RUN_MS} ms with at most ${IN_FLIGHT} frames in flight (electron-shm: the median of ${TRIALS} such runs, sizes in turn); each latency is up to ${LATENCY_SAMPLES} frames sent one at a time, each 1 ms after the receiver acknowledged the last, so that it is asleep in its event loop.`;
   return { node: process.version, method, rows, goals };

@@ -145,7 +145,12 @@ export class FrameSubscriber {
       const frame = this.tryReceive();
       if (frame !== null) return Promise.resolve(frame);
       const gone = this.#publisherGone();
-      if (gone !== null) return Promise.reject(gone);
+      if (gone !== null) {
+        // The publisher may have sent a last frame and closed after the
+        // look above: what it sent before closing is there now.
+        const last = this.tryReceive();
+        return last !== null ? Promise.resolve(last) : Promise.reject(gone);
+      }
     } catch (error) {
       return Promise.reject(error);
     }
@@ -210,6 +215,7 @@ export class FrameSubscriber {
       if (this.#waiting.size === 0) return;
       const gone = this.#publisherGone();
       if (gone !== null) {
+        this.#drain(); // frames sent between the drain above and the close
         this.#waiting.rejectAll(gone);
         return;
       }
