@@ -23,7 +23,7 @@ export interface SendOptions {
 
 type SampleState = 'loaned' | 'sent' | 'dropped';
 
-/** @internal What a sample asks of the publisher that loaned it, once, when it ends. */
+/** @internal What a sample asks of the publisher that loaned it when it ends (once per sample). */
 interface LoanEnd {
   /** ERR_CLOSED once the publisher is closed. */
   live(): void;
@@ -92,6 +92,19 @@ export class FramePublisher {
   readonly #waiting = new Waiters<Sample>();
   #recheckTimer: NodeJS.Timeout | undefined;
   #sent = 0;
+  /** What every sample of this publisher asks of it when it ends. */
+  readonly #loanEnd: LoanEnd = {
+    live: () => void this.#live(),
+    send: (slot, sequence, timestamp) => {
+      this.#loaned = undefined;
+      this.#live().send(slot, sequence, timestamp);
+      this.#sent++;
+    },
+    drop: (slot, sequence) => {
+      this.#live().abandon(slot, sequence);
+      this.#loaned = undefined;
+    },
+  };
 
   /** @internal */
   constructor(channel: FrameChannel, core: NativeFrameCore) {
@@ -179,19 +192,7 @@ export class FramePublisher {
     const core = this.#live();
     if (this.#loaned !== undefined) throw this.#pendingError();
     const { slot, sequence } = core.loan();
-    const end: LoanEnd = {
-      live: () => void this.#live(),
-      send: (slot, sequence, timestamp) => {
-        this.#loaned = undefined;
-        this.#live().send(slot, sequence, timestamp);
-        this.#sent++;
-      },
-      drop: (slot, sequence) => {
-        this.#live().abandon(slot, sequence);
-        this.#loaned = undefined;
-      },
-    };
-    this.#loaned = new Sample(end, this.#channel, slot, sequence);
+    this.#loaned = new Sample(this.#loanEnd, this.#channel, slot, sequence);
     return this.#loaned;
   }
 

@@ -144,19 +144,13 @@ export class FrameSubscriber {
       wait = checkWaitOptions(options('options', waitOptions, ['timeoutMs', 'signal']));
       const frame = this.tryReceive();
       if (frame !== null) return Promise.resolve(frame);
-      const gone = this.#publisherGone();
-      if (gone !== null) {
-        // The publisher may have sent a last frame and closed after the
-        // look above: what it sent before closing is there now.
-        const last = this.tryReceive();
-        return last !== null ? Promise.resolve(last) : Promise.reject(gone);
-      }
     } catch (error) {
       return Promise.reject(error);
     }
     const promise = this.#waiting.add(wait, `No frame within ${wait.timeoutMs} ms`);
     // The waits keep the process alive, not this timer.
     this.#recheckTimer ??= setInterval(() => this.service(), RECHECK_MS.next).unref();
+    // Serves the wait at once if the publisher is already gone.
     this.service();
     return promise;
   }
@@ -215,8 +209,11 @@ export class FrameSubscriber {
       if (this.#waiting.size === 0) return;
       const gone = this.#publisherGone();
       if (gone !== null) {
-        this.#drain(); // frames sent between the drain above and the close
+        // The publisher may have sent a last frame and closed after the
+        // drain above: what it sent before closing is there now.
+        this.#drain();
         this.#waiting.rejectAll(gone);
+        this.#stopRechecking();
         return;
       }
       // Armed first, then looked again: a frame sent in between is either
