@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { SLOWDOWN } from '../test/fixtures/slowdown';
 
 export const ROOT = path.join(__dirname, '..');
 const WEB_HOST = path.join(ROOT, 'dist', 'main', 'demo', 'web-host.js');
@@ -52,7 +53,8 @@ export async function startWebHost({ args, env }: DemoLaunch): Promise<WebHostPr
   host.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => host.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`The web host printed no URL in 15 s:\n${output}`)), 15_000);
+    const waitMs = 15_000 * SLOWDOWN;
+    const timer = setTimeout(() => reject(new Error(`The web host printed no URL in ${waitMs / 1000} s:\n${output}`)), waitMs);
     host.stdout.on('data', () => {
       const found = /open (http:\/\/127\.0\.0\.1:\d+\/#[0-9a-f]+)/.exec(output);
       if (found) {

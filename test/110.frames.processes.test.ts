@@ -27,7 +27,7 @@ async function startSubscriber(fixture: string, command: object): Promise<Fixtur
 
 async function publish(publisher: FramePublisher, count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
-    const sample = await publisher.loan({ wait: true, timeoutMs: 10_000 });
+    const sample = await publisher.loan({ wait: true, timeoutMs: 10_000 * SLOWDOWN });
     writePattern(sample.pixels, sample.sequence);
     sample.send();
   }
@@ -129,7 +129,7 @@ describe('frame channel between processes', () => {
       const publishing = (async () => {
         while (running) {
           try {
-            const sample = policy === 'queue' ? await publisher.loan({ wait: true, timeoutMs: 5000 }) : publisher.loan();
+            const sample = policy === 'queue' ? await publisher.loan({ wait: true, timeoutMs: 5000 * SLOWDOWN }) : publisher.loan();
             writePattern(sample.pixels, sample.sequence);
             sample.send();
           } catch (error) {
@@ -242,7 +242,7 @@ describe('frame channel between processes', () => {
       channel.close();
     }
     // The child's pipes close asynchronously after it exits.
-    for (let i = 0; i < 100 && fs.readdirSync('/proc/self/fd').length !== fds; i++) await sleep(10);
+    for (let i = 0; i < 100 * SLOWDOWN && fs.readdirSync('/proc/self/fd').length !== fds; i++) await sleep(10);
     assert.equal(fs.readdirSync('/proc/self/fd').length, fds);
   });
 

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { processGone, ROOT, startWebHost, type WebHostProcess } from '../e2e/web-host-process';
+import { SLOWDOWN } from './helpers';
 
 const WEB_HOST = path.join(ROOT, 'dist', 'main', 'demo', 'web-host.js');
 
@@ -80,9 +81,15 @@ function connectionRefusal(url: string, options: { token?: string; origin?: stri
   });
 }
 
-/** Waits up to 5 s for every process in `pids` to be gone, then asserts it. */
+/** Polls every 50 ms for up to 5 s, scaled by SLOWDOWN, until `done()`. */
+async function waitFor(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000 * SLOWDOWN;
+  while (!done() && Date.now() < deadline) await sleep(50);
+}
+
+/** Waits for every process in `pids` to be gone, then asserts it. */
 async function expectGone(pids: number[], message: string): Promise<void> {
-  for (let i = 0; i < 100 && pids.some((pid) => !processGone(pid)); i++) await sleep(50);
+  await waitFor(() => pids.every(processGone));
   assert.deepEqual(pids.filter((pid) => !processGone(pid)), [], message);
 }
 
@@ -118,7 +125,7 @@ describe('the web host, killed', () => {
     const host = await startWebHost({ args: ['--analyzers', '2'] });
     let pids: number[] = [];
     try {
-      for (let i = 0; i < 100 && host.workerPids().length < 3; i++) await sleep(50);
+      await waitFor(() => host.workerPids().length >= 3);
       pids = host.workerPids();
       assert.equal(pids.length, 3, host.output());
     } finally {
