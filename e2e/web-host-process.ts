@@ -13,7 +13,7 @@ import { SLOWDOWN } from '../test/fixtures/slowdown';
 export const ROOT = path.join(__dirname, '..');
 const WEB_HOST = path.join(ROOT, 'dist', 'main', 'demo', 'web-host.js');
 const WORKER_STARTED = /^(producer|analyzer) started: pid (\d+)$/gm;
-const STOP_TIMEOUT_MS = 10_000;
+const STOP_TIMEOUT_MS = 10_000 * SLOWDOWN;
 
 export interface DemoLaunch {
   args: string[];

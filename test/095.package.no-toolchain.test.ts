@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FIXTURES } from './helpers';
+import { FIXTURES, SLOWDOWN } from './helpers';
 import { IN_BARE_NAMESPACE, installApp, type App } from './package-app';
 
 
@@ -29,7 +29,7 @@ describe('installing on a machine without a toolchain', () => {
   it('Tests that the installed package loads, creates, maps, exports, and another process imports, with no toolchain in sight', () => {
     const check = path.join(app.dir, 'check.js');
     fs.copyFileSync(path.join(FIXTURES, 'no-toolchain-check.js'), check);
-    const run = spawnSync(IN_BARE_NAMESPACE[0]!, [...IN_BARE_NAMESPACE.slice(1), process.execPath, check], { cwd: app.dir, encoding: 'utf8', timeout: 30_000 });
+    const run = spawnSync(IN_BARE_NAMESPACE[0]!, [...IN_BARE_NAMESPACE.slice(1), process.execPath, check], { cwd: app.dir, encoding: 'utf8', timeout: 30_000 * SLOWDOWN });
     assert.equal(run.status, 0, run.stderr);
     const outcome = JSON.parse(run.stdout.trim().split('\n').pop()!);
     assert.deepEqual(outcome, { childSaw: 42, parentSees: 43, childExit: 0, binary: path.join(app.dir, 'node_modules', 'electron-shm', 'dist', 'main', 'lib', 'index.js') });
@@ -40,7 +40,7 @@ describe('installing on a machine without a toolchain', () => {
     fs.renameSync(prebuilds, `${prebuilds}.away`);
     try {
       const script = path.join(app.dir, 'node_modules', 'electron-shm', 'scripts', 'install.js');
-      const run = spawnSync(IN_BARE_NAMESPACE[0]!, [...IN_BARE_NAMESPACE.slice(1), process.execPath, script], { encoding: 'utf8', timeout: 60_000 });
+      const run = spawnSync(IN_BARE_NAMESPACE[0]!, [...IN_BARE_NAMESPACE.slice(1), process.execPath, script], { encoding: 'utf8', timeout: 60_000 * SLOWDOWN });
       assert.notEqual(run.status, 0, 'a build without cmake and compilers succeeded');
       const said = run.stdout + run.stderr;
       assert.match(said, new RegExp(`no prebuilt binary for linux-${process.arch}`));

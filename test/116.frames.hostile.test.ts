@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { describe, it } from 'node:test';
 import { FrameChannel, type FramePolicy } from 'electron-shm';
-import { nodeArgs } from './helpers';
+import { nodeArgs, SLOWDOWN } from './helpers';
 
 // Where the header's fields are (native/core/frame_channel.h): the fixed
 // part, the publisher's words, then 64-byte entries for slots, endpoints and
@@ -51,7 +51,9 @@ function message<T>(child: ChildProcess, accept: (m: T) => boolean): Promise<T> 
   });
 }
 
+/** `promise`, or a rejection once `ms` (scaled by SLOWDOWN) have passed. */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  ms *= SLOWDOWN;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms)));
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));

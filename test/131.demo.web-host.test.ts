@@ -112,7 +112,7 @@ describe('the web host command line', () => {
   ];
   for (const [args, message] of badArgs) {
     it(`Tests that ${args.join(' ')} stops the host with exit code 2 and says why`, () => {
-      const run = spawnSync(process.execPath, [WEB_HOST, ...args], { encoding: 'utf8', timeout: 15_000 });
+      const run = spawnSync(process.execPath, [WEB_HOST, ...args], { encoding: 'utf8', timeout: 15_000 * SLOWDOWN });
       assert.equal(run.status, 2);
       assert.match(run.stderr, message);
       assert.match(run.stderr, /Usage: npm run demo:web/);
@@ -209,7 +209,7 @@ describe('the web host', () => {
     for (const name of ['1080p', '720p', '4k', '640x360', '1080p']) assert.equal((await bridge.call('setResolution', name)).error, undefined);
     let analyzer: { width: number; received: number; integrityErrors: number } | undefined;
     let receivedAt1080 = -1;
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 200 * SLOWDOWN; i++) {
       const stats = (await bridge.call('stats')).value as { analyzers: { state: string; width: number; received: number; integrityErrors: number }[] };
       analyzer = stats.analyzers.find((a) => a.state === 'running');
       if (analyzer?.width === 1920 && receivedAt1080 < 0) receivedAt1080 = analyzer.received;
