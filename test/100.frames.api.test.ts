@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AnonMap, FRAME_META_BYTES, FrameChannel, forkUtility, importHandle, type Frame, type FramePolicy } from 'electron-shm';
-import { forkFixture, messageFrom, stopFixture, throwsCode } from './helpers';
+import { FIXTURES, forkFixture, messageFrom, stopFixture, throwsCode } from './helpers';
 
 async function rejectsCode(promise: Promise<unknown>, code: string): Promise<void> {
   await assert.rejects(promise, (error: { code?: string; message?: string }) => {
@@ -295,11 +296,27 @@ describe('frame channel: handles and helpers', () => {
     throwsCode(() => forkUtility(5 as never), 'ERR_INVALID_ARG_TYPE', TypeError);
     throwsCode(() => forkUtility('x.js', 'a' as never), 'ERR_INVALID_ARG_TYPE', TypeError);
     throwsCode(() => forkUtility('x.js', [], { stdio: 'loud' as never }), 'ERR_INVALID_ARG_VALUE', TypeError);
+    throwsCode(() => forkUtility('x.js', [], { stdio: ['pipe', 'pipe', 'pipe'] as never }), 'ERR_INVALID_ARG_VALUE', TypeError);
+    throwsCode(() => forkUtility('x.js', [], { stdio: ['ignore', 'pipe'] as never }), 'ERR_INVALID_ARG_VALUE', TypeError);
     throwsCode(() => forkUtility('x.js', [], { execArgv: 'x' as never }), 'ERR_INVALID_ARG_TYPE', TypeError);
     throwsCode(() => forkUtility('x.js', [], { detached: true } as never), 'ERR_INVALID_ARG_VALUE', TypeError);
     const script = "try { require('electron-shm').utilityParent(); console.log('OK') } catch (e) { console.log(e.code) }";
     const run = spawnSync(process.execPath, ['-e', script], { cwd: __dirname, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     assert.equal(run.stdout.trim(), 'ENOTCONN', run.stderr);
+  });
+
+  it("Tests that forkUtility's stdio 'pipe' pipes stdout and stderr and leaves the child no stdin, as a utility process has none", async () => {
+    const child = forkUtility(path.join(FIXTURES, 'print-stdio.js'), [], { stdio: 'pipe' });
+    let stdout = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    // 'exit' may come before the last of stdout: wait for both.
+    const [code] = await Promise.all([new Promise((resolve) => child.once('exit', resolve)), new Promise((resolve) => child.stdout!.once('end', resolve))]);
+    assert.equal(code, 0);
+    const [stdin, out, err] = JSON.parse(stdout) as string[];
+    assert.equal(stdin, '/dev/null');
+    assert.match(out!, /^(pipe|socket):/);
+    assert.match(err!, /^(pipe|socket):/);
+    assert.notEqual(child.stderr, null);
   });
 
   it("Tests that a child's message listener added after a once() listener gets each message once", async () => {

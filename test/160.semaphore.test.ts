@@ -368,7 +368,7 @@ describe('Semaphore between processes', () => {
     }
   });
 
-  it('Tests that spawnWithMaps refuses bad semaphores with their codes, and a child asking for the wrong kind gets EINVAL', async () => {
+  it('Tests that spawnWithMaps refuses bad semaphores with their codes, and a child asking for the wrong kind gets EINVAL, also once the name was adopted as its own kind', async () => {
     const semaphore = Semaphore.create();
     const map = AnonMap.create(4096);
     try {
@@ -383,7 +383,16 @@ describe('Semaphore between processes', () => {
       const child = spawnWithMaps(process.execPath, nodeArgs('inherit-kinds.js'), { maps: { data: map }, semaphores: { sem: semaphore }, stdio: ['ignore', 'pipe', 'pipe'] });
       const result = await finished(child);
       assert.equal(result.code, 0, result.stderr);
-      assert.deepEqual(JSON.parse(result.stdout), { mapAsSemaphore: 'EINVAL', semaphoreAsMap: 'EINVAL', missing: 'ENOENT', badName: 'ERR_INVALID_ARG_VALUE' });
+      assert.deepEqual(JSON.parse(result.stdout), {
+        mapAsSemaphore: 'EINVAL',
+        semaphoreAsMap: 'EINVAL',
+        missing: 'ENOENT',
+        badName: 'ERR_INVALID_ARG_VALUE',
+        adopted: ['OK', 'OK'],
+        mapAsSemaphoreAfter: 'EINVAL',
+        semaphoreAsMapAfter: 'EINVAL',
+        sameMapAgain: true,
+      });
     } finally {
       semaphore.close();
       map.close();

@@ -15,7 +15,7 @@ import { MapView } from './views.js';
 
 /** Largest map: the user address space of x86-64 and arm64 Linux (128 TiB). */
 export const MAX_MAP_SIZE = 2 ** 47;
-/** Largest single view: Node 20's limit on a Uint8Array (4 GiB), less a page. */
+/** Largest single view: Node 20's limit on a Uint8Array (4 GiB), less 64 KiB. */
 export const MAX_VIEW_LENGTH = 2 ** 32 - 65536;
 
 export interface AnonMapOptions {

@@ -107,14 +107,10 @@ function readInherited(): Map<string, InheritedEntry> {
  * The entry the parent passed under `name`, of the kind asked for: the
  * object adopted before while it is open, else the descriptor's entry.
  */
-function lookUp(name: string, semaphore: boolean): { existing?: AnonMap | Semaphore; entry?: InheritedEntry } {
+function lookUp(name: string, semaphore: boolean): { entry: InheritedEntry; existing?: AnonMap | Semaphore } {
   stringMatching('name', name, MAP_NAME, MAP_NAME_WORDS);
   const what = semaphore ? 'semaphore' : 'map';
-  const existing = adopted.get(name);
-  if (existing !== undefined) {
-    if (existing.closed) throw new ShmError('ERR_CLOSED', `The inherited ${what} "${name}" was closed`);
-    return { existing };
-  }
+  // The entry stays after adoption, so its kind is checked on every call.
   const entry = readInherited().get(name);
   if (entry === undefined) {
     const names = [...readInherited().keys()];
@@ -126,7 +122,9 @@ function lookUp(name: string, semaphore: boolean): { existing?: AnonMap | Semaph
   if ((entry.access === 'sem') !== semaphore) {
     throw new ShmError('EINVAL', `"${name}" was inherited as a ${semaphore ? 'map' : 'semaphore'}: ask for it with ${semaphore ? 'inheritedMap' : 'inheritedSemaphore'}()`);
   }
-  return { entry };
+  const existing = adopted.get(name);
+  if (existing?.closed) throw new ShmError('ERR_CLOSED', `The inherited ${what} "${name}" was closed`);
+  return { entry, existing };
 }
 
 /** Adopts an inherited descriptor, closing it if `check` refuses it. */
@@ -144,14 +142,14 @@ function adopt(fd: number, check: (file: NativeFile) => void): NativeFile {
 export function inheritedMap(name: string): AnonMap {
   const { existing, entry } = lookUp(name, false);
   if (existing !== undefined) return existing as AnonMap;
-  const readOnly = entry!.access === 'ro';
-  const file = adopt(entry!.fd, (file) => {
+  const readOnly = entry.access === 'ro';
+  const file = adopt(entry.fd, (file) => {
     const got = file.describe();
-    if (got.size !== entry!.size || got.readOnly !== readOnly) {
-      throw new ShmError('EINVAL', `Descriptor ${entry!.fd} is not the map "${name}" the parent passed`);
+    if (got.size !== entry.size || got.readOnly !== readOnly) {
+      throw new ShmError('EINVAL', `Descriptor ${entry.fd} is not the map "${name}" the parent passed`);
     }
   });
-  const map = new AnonMap(file, entry!.size, readOnly);
+  const map = new AnonMap(file, entry.size, readOnly);
   adopted.set(name, map);
   return map;
 }
@@ -163,7 +161,7 @@ export function inheritedMap(name: string): AnonMap {
 export function inheritedSemaphore(name: string): Semaphore {
   const { existing, entry } = lookUp(name, true);
   if (existing !== undefined) return existing as Semaphore;
-  const file = adopt(entry!.fd, (file) => native().checkSemaphore(file));
+  const file = adopt(entry.fd, (file) => native().checkSemaphore(file));
   const semaphore = new Semaphore(file);
   adopted.set(name, semaphore);
   return semaphore;

@@ -182,8 +182,8 @@ function refuseRenderer(): void {
     throw new ShmError(
       'ERR_RENDERER_PROCESS',
       `electron-shm cannot be loaded in an Electron ${type} process. Its native module belongs in the main ` +
-        'process or in a utility process (utilityProcess.fork). Give the page what it needs through a preload ' +
-        'script and contextBridge, from the main process.',
+        'process or in a utility process (utilityProcess.fork). Let the main process do the work, and give the ' +
+        'page copies of what it needs through a preload script that relays with ipcRenderer and contextBridge.',
     );
   }
 }

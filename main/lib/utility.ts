@@ -20,8 +20,12 @@ export interface ForkUtilityOptions {
   /** Node options of the child (Node: default process.execArgv). */
   execArgv?: string[];
   cwd?: string;
-  /** stdin, stdout, stderr: one kind for all or one each. Default 'inherit' (stdin 'ignore'). */
-  stdio?: StdioKind | [StdioKind, StdioKind, StdioKind];
+  /**
+   * stdout and stderr: one kind for both, or [stdin, stdout, stderr] with
+   * stdin 'ignore'. Default 'inherit'. A utility process has no stdin
+   * (Electron refuses any other), so a Node child gets none either.
+   */
+  stdio?: StdioKind | ['ignore', StdioKind, StdioKind];
   /** Electron only: the name shown in Chromium's task manager. */
   serviceName?: string;
 }
@@ -45,13 +49,13 @@ function inElectronMain(): boolean {
   return (process as { type?: string }).type === 'browser' && process.versions.electron !== undefined;
 }
 
-function checkStdio(value: unknown): [StdioKind, StdioKind, StdioKind] {
+function checkStdio(value: unknown): ['ignore', StdioKind, StdioKind] {
   if (value === undefined) return ['ignore', 'inherit', 'inherit'];
-  if (typeof value === 'string' && STDIO_KINDS.includes(value as StdioKind)) return [value, value, value] as [StdioKind, StdioKind, StdioKind];
-  if (Array.isArray(value) && value.length === 3 && value.every((v) => STDIO_KINDS.includes(v))) {
-    return value as [StdioKind, StdioKind, StdioKind];
+  if (typeof value === 'string' && STDIO_KINDS.includes(value as StdioKind)) return ['ignore', value as StdioKind, value as StdioKind];
+  if (Array.isArray(value) && value.length === 3 && value[0] === 'ignore' && value.every((v) => STDIO_KINDS.includes(v))) {
+    return value as ['ignore', StdioKind, StdioKind];
   }
-  throw invalidValue('options.stdio', `one of ${STDIO_KINDS.join(', ')}, or an array of three of them`, value);
+  throw invalidValue('options.stdio', `one of ${STDIO_KINDS.join(', ')}, or an array of three of them that starts with 'ignore'`, value);
 }
 
 /** What both kinds of child have alike. */
