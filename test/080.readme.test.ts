@@ -33,6 +33,12 @@ describe('examples in the documentation', () => {
     assert.equal(await runExample(file), 'hello from main\nhello from child\n');
   });
 
+  it('Tests that the video frame example of docs/api.md is examples/video-frames.ts, and that its utility process receives every frame', async () => {
+    const file = 'examples/video-frames.ts';
+    assert.equal(exampleBlock('docs/api.md', file), fs.readFileSync(path.join(ROOT, file), 'utf8'));
+    assert.equal(await runExample(file), 'frame 1: 640x360, first byte 10\nframe 2: 640x360, first byte 20\nframe 3: 640x360, first byte 30\n');
+  });
+
   it('Tests that the request/response example of docs/api.md is examples/request-response.ts, and that its utility process answers in place', async () => {
     const file = 'examples/request-response.ts';
     assert.equal(exampleBlock('docs/api.md', file), fs.readFileSync(path.join(ROOT, file), 'utf8'));
