@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import { AnonMap, importHandle, type ShmError } from 'electron-shm';
 import { native } from '../main/lib/native';
-import { assertNoMoreDescriptors, descriptorKinds, finished, forkFixture, messageFrom, nodeArgs, report, SLOWDOWN, startFixture, stopFixture, type FixtureChild } from './helpers';
+import { assertNoMoreDescriptors, descriptorKinds, finished, forkFixture, messageFrom, nodeArgs, pollUntil, report, SLOWDOWN, startFixture, stopFixture, type FixtureChild } from './helpers';
 
 /** The broker's state in this process, read from the addon itself (not part of the API), as the library loads it. */
 const addon = native() as unknown as {
@@ -34,11 +34,7 @@ interface PeerStats {
 }
 
 async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs * SLOWDOWN;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  if (!(await pollUntil(condition, timeoutMs))) throw new Error(`timed out waiting until ${what}`);
 }
 
 async function peerStats(peers: FixtureChild): Promise<PeerStats> {

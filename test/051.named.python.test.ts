@@ -10,9 +10,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SharedMemory } from 'electron-shm';
-import { FIXTURES, finished, SLOWDOWN, uniqueName } from './helpers';
+import { FIXTURES, finished, pollUntil, uniqueName } from './helpers';
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = path.join(FIXTURES, 'python-shm.py');
@@ -27,14 +26,9 @@ function text(bytes: Uint8Array, offset: number): string {
   return new TextDecoder().decode(bytes.subarray(offset, end < 0 ? offset + 64 : end));
 }
 
-/** Whether /dev/shm/`name` is gone within `ms` (the tracker unlinks it just after Python exits). */
-async function goneWithin(name: string, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (fs.existsSync(`/dev/shm/${name}`)) {
-    if (Date.now() > deadline) return false;
-    await sleep(20);
-  }
-  return true;
+/** Whether /dev/shm/`name` is gone within `ms`, scaled by SLOWDOWN (the tracker unlinks it just after Python exits). */
+function goneWithin(name: string, ms: number): Promise<boolean> {
+  return pollUntil(() => !fs.existsSync(`/dev/shm/${name}`), ms);
 }
 
 describe('SharedMemory and Python', () => {
@@ -50,7 +44,7 @@ describe('SharedMemory and Python', () => {
       assert.equal(result.code, 0, result.stderr);
       assert.equal(result.stdout, 'from node 8192\n');
       assert.equal(text(view.bytes, 16), 'from python');
-      assert.equal(await goneWithin(name, 500 * SLOWDOWN), false, 'the segment stays');
+      assert.equal(await goneWithin(name, 500), false, 'the segment stays');
     } finally {
       shm.close();
       SharedMemory.unlink(name);
@@ -64,7 +58,7 @@ describe('SharedMemory and Python', () => {
       const view = shm.attach();
       const result = await finished(python(['attach', name]));
       assert.equal(result.code, 0, result.stderr);
-      assert.ok(await goneWithin(name, 5000 * SLOWDOWN), 'the tracker unlinked the name');
+      assert.ok(await goneWithin(name, 5000), 'the tracker unlinked the name');
       assert.equal(text(view.bytes, 16), 'from python', 'the memory lives on in this process');
     } finally {
       shm.close();
@@ -83,7 +77,7 @@ describe('SharedMemory and Python', () => {
       const result = await finished(python(['attach', name, 'keep']));
       assert.equal(result.code, 0, result.stderr);
       assert.equal(result.stderr, '', 'no warning from the resource tracker');
-      assert.equal(await goneWithin(name, 500 * SLOWDOWN), false, 'the segment stays');
+      assert.equal(await goneWithin(name, 500), false, 'the segment stays');
       assert.equal(text(shm.attach().bytes, 16), 'from python');
     } finally {
       shm.close();

@@ -13,9 +13,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AnonMap, Semaphore, SharedMemory, spawnWithMaps, type Compat } from 'electron-shm';
-import { finished, forkFixture, messageFrom, nodeArgs, SLOWDOWN, startFixture, stopFixture, uniqueName } from './helpers';
+import { finished, forkFixture, messageFrom, nodeArgs, pollUntil, SLOWDOWN, startFixture, stopFixture, uniqueName } from './helpers';
 
 const SIZE = 4096;
 const ROUNDS = 1000;
@@ -112,8 +111,7 @@ for (const compat of ['posix', 'nspr'] as const) {
 describe('anonfm', () => {
   /** Waits, as anonfm's server polls, for the child to set byte 0. */
   async function changed(bytes: Uint8Array): Promise<boolean> {
-    const deadline = Date.now() + 10_000 * SLOWDOWN;
-    while (bytes[0] === 0 && Date.now() < deadline) await sleep(5);
+    await pollUntil(() => bytes[0] !== 0, 10_000, 5);
     return bytes[0] === 1;
   }
 

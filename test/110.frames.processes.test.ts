@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FrameChannel, type FramePublisher } from 'electron-shm';
 import { writePattern } from './fixtures/frame-pattern';
-import { forkFixture, messageFrom, repeats, SLOWDOWN, stopFixture, type FixtureChild } from './helpers';
+import { forkFixture, messageFrom, pollUntil, repeats, SLOWDOWN, stopFixture, type FixtureChild } from './helpers';
 
 interface Reported {
   ready?: boolean;
@@ -159,8 +159,7 @@ describe('frame channel between processes', () => {
           process.kill(holder.pid!, 'SIGKILL');
           await holder.exited;
           const before = publisher.sent;
-          const deadline = Date.now() + 3000 * SLOWDOWN;
-          while (publisher.sent < before + channel.slots + 2 && Date.now() < deadline && failure === undefined) await sleep(5);
+          await pollUntil(() => publisher.sent >= before + channel.slots + 2 || failure !== undefined, 3000, 5);
           assert.equal(failure, undefined, `the ${policy} publisher failed: ${(failure as Error)?.message}`);
           assert.ok(publisher.sent >= before + channel.slots + 2, `${policy}, kill ${kill}: the publisher stalled at ${publisher.sent}`);
         }
@@ -242,7 +241,7 @@ describe('frame channel between processes', () => {
       channel.close();
     }
     // The child's pipes close asynchronously after it exits.
-    for (let i = 0; i < 100 * SLOWDOWN && fs.readdirSync('/proc/self/fd').length !== fds; i++) await sleep(10);
+    await pollUntil(() => fs.readdirSync('/proc/self/fd').length === fds, 1000, 10);
     assert.equal(fs.readdirSync('/proc/self/fd').length, fds);
   });
 

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { processGone, ROOT, startWebHost, type WebHostProcess } from '../e2e/web-host-process';
-import { SLOWDOWN } from './helpers';
+import { pollUntil, SLOWDOWN } from './helpers';
 
 const WEB_HOST = path.join(ROOT, 'dist', 'main', 'demo', 'web-host.js');
 
@@ -81,15 +81,9 @@ function connectionRefusal(url: string, options: { token?: string; origin?: stri
   });
 }
 
-/** Polls every 50 ms for up to 5 s, scaled by SLOWDOWN, until `done()`. */
-async function waitFor(done: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000 * SLOWDOWN;
-  while (!done() && Date.now() < deadline) await sleep(50);
-}
-
 /** Waits for every process in `pids` to be gone, then asserts it. */
 async function expectGone(pids: number[], message: string): Promise<void> {
-  await waitFor(() => pids.every(processGone));
+  await pollUntil(() => pids.every(processGone), 5000, 50);
   assert.deepEqual(pids.filter((pid) => !processGone(pid)), [], message);
 }
 
@@ -125,7 +119,7 @@ describe('the web host, killed', () => {
     const host = await startWebHost({ args: ['--analyzers', '2'] });
     let pids: number[] = [];
     try {
-      await waitFor(() => host.workerPids().length >= 3);
+      await pollUntil(() => host.workerPids().length >= 3, 5000, 50);
       pids = host.workerPids();
       assert.equal(pids.length, 3, host.output());
     } finally {

@@ -197,12 +197,21 @@ export function sharedMappings(): string[] {
  * (a broker thread woken by a connection) may run on.
  */
 export async function stopped(pid: number, timeoutMs = 5000): Promise<void> {
-  timeoutMs *= SLOWDOWN;
-  const deadline = Date.now() + timeoutMs;
   const state = (tid: string) => fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
-  while (!fs.readdirSync(`/proc/${pid}/task`).every((tid) => state(tid) === 'T')) {
-    if (Date.now() > deadline) throw new Error(`process ${pid} did not stop in ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 1));
+  const allStopped = () => fs.readdirSync(`/proc/${pid}/task`).every((tid) => state(tid) === 'T');
+  if (!(await pollUntil(allStopped, timeoutMs, 1))) throw new Error(`process ${pid} did not stop in ${timeoutMs * SLOWDOWN} ms`);
+}
+
+/**
+ * Polls `done` every `everyMs` until it holds or `timeoutMs` (scaled by
+ * SLOWDOWN) have passed; says whether it held. The caller asserts.
+ */
+export async function pollUntil(done: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 20): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs * SLOWDOWN;
+  for (;;) {
+    if (await done()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
 
